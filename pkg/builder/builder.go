@@ -1,0 +1,303 @@
+package builder
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/forge-build/forge/pkg/buildkit"
+)
+
+// Timeouts of the daemon's life cycle.
+const (
+	// ReadyTimeout bounds how long Start waits for a new daemon to answer.
+	ReadyTimeout = 30 * time.Second
+	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL.
+	StopTimeout = 10 * time.Second
+)
+
+// BinaryEnv names the environment variable that overrides where the
+// buildkitd executable is found.
+const BinaryEnv = "FORGE_BUILDKITD"
+
+// Local is forge's local builder.
+type Local struct {
+	Paths Paths
+	// Binary is the buildkitd executable. Empty means: $FORGE_BUILDKITD,
+	// then a buildkitd next to the running forge, then one on PATH.
+	Binary string
+}
+
+// Status describes a local builder.
+type Status struct {
+	Running bool
+	PID     int
+	Addr    string
+}
+
+// Status reports whether the builder runs and answers on its socket.
+func (l *Local) Status(ctx context.Context) Status {
+	st := Status{Addr: l.Paths.Addr()}
+	pid, ok := l.runningPID()
+	if !ok {
+		return st
+	}
+	st.PID = pid
+	st.Running = l.answers(ctx, ConnectProbe)
+	return st
+}
+
+// ConnectProbe bounds one readiness probe of the daemon's socket.
+const ConnectProbe = 2 * time.Second
+
+func (l *Local) answers(ctx context.Context, timeout time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	c, err := buildkit.Connect(ctx, l.Paths.Addr())
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// Start starts the daemon unless it already runs, and waits until it
+// answers. It is safe to call from several processes at once: one starts
+// the daemon and the others wait for it.
+func (l *Local) Start(ctx context.Context) (Status, error) {
+	unlock, err := l.lock()
+	if err != nil {
+		return Status{}, err
+	}
+	defer unlock()
+
+	if st := l.Status(ctx); st.Running {
+		return st, nil
+	}
+	bin, err := l.prepare()
+	if err != nil {
+		return Status{}, err
+	}
+	return l.spawn(ctx, bin)
+}
+
+// prepare checks what the daemon needs and returns the buildkitd path.
+func (l *Local) prepare() (string, error) {
+	if os.Geteuid() != 0 {
+		return "", errors.New("forge's local builder runs buildkitd as root; run as root, " +
+			"or point --builder or BUILDKIT_HOST at a running BuildKit daemon")
+	}
+	if len(l.Paths.Socket) > maxSocketPath {
+		return "", fmt.Errorf("socket path %s is longer than %d bytes; set XDG_RUNTIME_DIR to a shorter directory",
+			l.Paths.Socket, maxSocketPath)
+	}
+	if _, err := exec.LookPath("runc"); err != nil {
+		return "", errors.New("buildkitd needs runc on PATH to run build steps; install it " +
+			"(make tools, or apt-get install runc)")
+	}
+	return l.binary()
+}
+
+func (l *Local) binary() (string, error) {
+	if l.Binary != "" {
+		return l.Binary, nil
+	}
+	if env := os.Getenv(BinaryEnv); env != "" {
+		return env, nil
+	}
+	if self, err := os.Executable(); err == nil {
+		sibling := filepath.Join(filepath.Dir(self), "buildkitd")
+		if _, err := os.Stat(sibling); err == nil {
+			return sibling, nil
+		}
+	}
+	bin, err := exec.LookPath("buildkitd")
+	if err != nil {
+		return "", fmt.Errorf("no buildkitd found next to forge, on PATH or in $%s; "+
+			"build it with make tools", BinaryEnv)
+	}
+	return bin, nil
+}
+
+func (l *Local) spawn(ctx context.Context, bin string) (Status, error) {
+	for _, dir := range []string{l.Paths.Root, filepath.Dir(l.Paths.Socket)} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return Status{}, fmt.Errorf("preparing the builder: %w", err)
+		}
+	}
+	os.Remove(l.Paths.Socket)
+	logFile, err := os.OpenFile(l.Paths.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return Status{}, fmt.Errorf("opening the builder's log: %w", err)
+	}
+	defer logFile.Close()
+
+	cmd := exec.Command(bin,
+		"--root", l.Paths.Root,
+		"--addr", l.Paths.Addr(),
+		"--oci-worker=true",
+		"--containerd-worker=false",
+	)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// A session of its own keeps the daemon alive when forge exits or the
+	// user presses Ctrl-C in forge's terminal.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return Status{}, fmt.Errorf("starting %s: %w", bin, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	if err := writePID(l.Paths.PIDFile, cmd.Process.Pid); err != nil {
+		cmd.Process.Kill()
+		return Status{}, err
+	}
+	if err := l.waitReady(ctx, exited); err != nil {
+		cmd.Process.Kill()
+		os.Remove(l.Paths.PIDFile)
+		return Status{}, err
+	}
+	return Status{Running: true, PID: cmd.Process.Pid, Addr: l.Paths.Addr()}, nil
+}
+
+func (l *Local) waitReady(ctx context.Context, exited <-chan error) error {
+	deadline := time.Now().Add(ReadyTimeout)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("buildkitd exited during start-up (%v); last lines of %s:\n%s",
+				err, l.Paths.LogFile, tail(l.Paths.LogFile, 10))
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if l.answers(ctx, ConnectProbe) {
+			return nil
+		}
+	}
+	return fmt.Errorf("buildkitd did not answer within %s; see %s", ReadyTimeout, l.Paths.LogFile)
+}
+
+// Stop stops the daemon: SIGTERM, then SIGKILL after StopTimeout. It
+// returns false when no daemon was running.
+func (l *Local) Stop(ctx context.Context) (bool, error) {
+	unlock, err := l.lock()
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+
+	pid, ok := l.runningPID()
+	if !ok {
+		l.removeRunFiles()
+		return false, nil
+	}
+	if err := terminate(ctx, pid); err != nil {
+		return true, err
+	}
+	l.removeRunFiles()
+	return true, nil
+}
+
+func terminate(ctx context.Context, pid int) error {
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		return fmt.Errorf("stopping buildkitd (pid %d): %w", pid, err)
+	}
+	deadline := time.Now().Add(StopTimeout)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			deadline = time.Now().Add(StopTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+func (l *Local) removeRunFiles() {
+	os.Remove(l.Paths.PIDFile)
+	os.Remove(l.Paths.Socket)
+}
+
+// runningPID returns the PID in the pidfile if that process is alive and is
+// this builder's buildkitd, not an unrelated process that reused the PID.
+func (l *Local) runningPID() (int, bool) {
+	data, err := os.ReadFile(l.Paths.PIDFile)
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 || !alive(pid) {
+		return 0, false
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || !bytes.Contains(cmdline, []byte(l.Paths.Addr())) {
+		return 0, false
+	}
+	return pid, true
+}
+
+// alive reports whether pid names a process that has not exited. A zombie
+// has exited.
+func alive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses.
+	i := bytes.LastIndexByte(stat, ')')
+	return i >= 0 && i+2 < len(stat) && stat[i+2] != 'Z'
+}
+
+func writePID(path string, pid int) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)+"\n"), 0o600); err != nil {
+		return fmt.Errorf("writing the builder's pidfile: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing the builder's pidfile: %w", err)
+	}
+	return nil
+}
+
+// lock takes the builder's lock file, waiting for another forge that holds
+// it, and returns the function that releases it.
+func (l *Local) lock() (func(), error) {
+	if err := os.MkdirAll(l.Paths.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("preparing the builder: %w", err)
+	}
+	f, err := os.OpenFile(l.Paths.LockFile, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("locking the builder: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking the builder: %w", err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// tail returns the last n lines of the file at path, or "" if unreadable.
+func tail(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

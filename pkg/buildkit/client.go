@@ -1,0 +1,70 @@
+// Package buildkit runs forge's build graphs on a BuildKit daemon: it
+// connects to the daemon, solves each build node with BuildKit's built-in
+// Dockerfile frontend, and shows the solves' progress.
+package buildkit
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/moby/buildkit/client"
+)
+
+// ConnectTimeout bounds how long Connect waits for a daemon to answer.
+const ConnectTimeout = 5 * time.Second
+
+// Client is a connection to one BuildKit daemon.
+type Client struct {
+	bk   *client.Client
+	addr string
+}
+
+// UnreachableError is returned by Connect when no daemon answers at Addr.
+type UnreachableError struct {
+	Addr string
+	Err  error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach BuildKit at %s: %v", e.Addr, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// Connect dials the daemon at addr (unix://PATH, tcp://HOST:PORT, or any
+// scheme BuildKit's client accepts) and checks that it answers within
+// ConnectTimeout. A daemon that does not answer yields an *UnreachableError.
+func Connect(ctx context.Context, addr string) (*Client, error) {
+	if path, ok := strings.CutPrefix(addr, "unix://"); ok {
+		if _, err := os.Stat(path); err != nil {
+			return nil, &UnreachableError{Addr: addr, Err: fmt.Errorf("no socket: %w", err)}
+		}
+	}
+	bk, err := client.New(ctx, addr)
+	if err != nil {
+		return nil, &UnreachableError{Addr: addr, Err: err}
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, ConnectTimeout)
+	defer cancel()
+	if _, err := bk.ListWorkers(pingCtx); err != nil {
+		bk.Close()
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
+		return nil, &UnreachableError{Addr: addr, Err: err}
+	}
+	return &Client{bk: bk, addr: addr}, nil
+}
+
+// Addr returns the address the client is connected to.
+func (c *Client) Addr() string { return c.addr }
+
+// BuildKit returns the underlying BuildKit client, for callers that need an
+// API forge does not wrap.
+func (c *Client) BuildKit() *client.Client { return c.bk }
+
+// Close releases the connection.
+func (c *Client) Close() error { return c.bk.Close() }

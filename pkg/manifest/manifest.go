@@ -1,0 +1,167 @@
+// Package manifest defines forge's runtime manifest: the record of what a
+// build produced (artifacts) and what runs it (services).
+//
+// The two halves never share values. An artifact holds its build inputs,
+// build arguments included; a service holds its runtime environment. A value
+// given to one is never copied into the other.
+package manifest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Version is the format version this package writes. Read rejects any
+// other version.
+const Version = 1
+
+// DefaultName is the file name of the manifest, written next to forge.hcl
+// unless another path is given.
+const DefaultName = "forge.manifest.json"
+
+// Manifest is the whole file.
+type Manifest struct {
+	Version int `json:"version"`
+	// Artifacts are the built images, keyed by image block name.
+	Artifacts map[string]*Artifact `json:"artifacts"`
+	// Services are the containers that run artifacts, keyed by service name.
+	Services map[string]*Service `json:"services"`
+}
+
+// Artifact is one built image.
+type Artifact struct {
+	// Tags are the references the image was exported under, all by one
+	// export.
+	Tags []string `json:"tags"`
+	// Digest is the image manifest (or index) digest.
+	Digest string `json:"digest"`
+	Inputs Inputs `json:"inputs"`
+}
+
+// Inputs are what an artifact was built from. Paths are relative to the
+// directory holding forge.hcl, so a manifest reads the same on every
+// machine.
+type Inputs struct {
+	Context    string            `json:"context"`
+	Dockerfile string            `json:"dockerfile"`
+	Target     string            `json:"target,omitempty"`
+	Args       map[string]string `json:"args,omitempty"`
+}
+
+// Service is one container definition, pinned to the image that was built.
+type Service struct {
+	// Artifact is the key of the artifact the service runs.
+	Artifact string `json:"artifact"`
+	// Image is the artifact's first tag pinned by digest (NAME:TAG@DIGEST),
+	// so a runtime starts exactly what was built.
+	Image   string            `json:"image"`
+	Command []string          `json:"command,omitempty"`
+	Env     map[string]string `json:"env,omitempty"`
+}
+
+// New returns an empty manifest of the current version.
+func New() *Manifest {
+	return &Manifest{
+		Version:   Version,
+		Artifacts: make(map[string]*Artifact),
+		Services:  make(map[string]*Service),
+	}
+}
+
+// VersionError is returned by Read for a manifest written in a format this
+// forge does not understand.
+type VersionError struct {
+	Path    string
+	Version int
+}
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("%s: manifest format version %d is not supported (this forge reads version %d)",
+		e.Path, e.Version, Version)
+}
+
+// Read loads the manifest at path. A missing file yields an error that
+// satisfies errors.Is(err, fs.ErrNotExist); a file of another format version
+// yields a *VersionError.
+func Read(path string) (*Manifest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return decode(f, path)
+}
+
+func decode(r io.Reader, path string) (*Manifest, error) {
+	var probe struct {
+		Version int `json:"version"`
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading manifest %s: %w", path, err)
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("manifest %s is not valid JSON: %w", path, err)
+	}
+	if probe.Version != Version {
+		return nil, &VersionError{Path: path, Version: probe.Version}
+	}
+	m := New()
+	if err := json.Unmarshal(data, m); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// Write stores m at path atomically: readers see either the previous file or
+// the whole new one, and a failed write leaves the previous file untouched.
+func Write(path string, m *Manifest) error {
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding manifest: %w", err)
+	}
+	return writeAtomic(path, append(data, '\n'))
+}
+
+func writeAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("writing manifest: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("writing manifest %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("writing manifest %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("writing manifest %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing manifest %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing manifest %s: %w", path, err)
+	}
+	syncDir(dir)
+	return nil
+}
+
+// syncDir makes a rename in dir durable. It is best effort: the rename is
+// atomic without it, and some filesystems cannot sync a directory.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}

@@ -1,0 +1,168 @@
+package manifest
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/opencontainers/go-digest"
+
+	"github.com/forge-build/forge/pkg/plan"
+)
+
+const testDigest = digest.Digest("sha256:1111111111111111111111111111111111111111111111111111111111111111")
+
+func sharedGraph(t *testing.T, targets ...string) *plan.Graph {
+	t.Helper()
+	cfg, diags := plan.NewParser().Load(filepath.Join("..", "plan", "testdata", "shared", "forge.hcl"))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	g, err := plan.New(cfg, targets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func TestRecord(t *testing.T) {
+	g := sharedGraph(t)
+	m := New()
+	err := m.Record(g, map[string]digest.Digest{"app": testDigest, "broker": testDigest})
+	if err != nil {
+		t.Fatalf("Record() error: %v", err)
+	}
+	wantApp := &Artifact{
+		Tags:   []string{"registry.example.com/app:dev", "app:latest"},
+		Digest: testDigest.String(),
+		Inputs: Inputs{Context: "app", Dockerfile: "app/Dockerfile", Args: map[string]string{"VERSION": "1.2"}},
+	}
+	if diff := cmp.Diff(wantApp, m.Artifacts["app"]); diff != "" {
+		t.Errorf("Record() app artifact mismatch (-want +got):\n%s", diff)
+	}
+	wantServices := map[string]*Service{
+		"web": {Artifact: "app", Image: "registry.example.com/app:dev@" + testDigest.String(),
+			Command: []string{"gunicorn", "site.wsgi"}, Env: map[string]string{"DEBUG": "1"}},
+		"worker": {Artifact: "app", Image: "registry.example.com/app:dev@" + testDigest.String(),
+			Env: map[string]string{"QUEUE": "default"}},
+		"beat": {Artifact: "app", Image: "registry.example.com/app:dev@" + testDigest.String()},
+	}
+	if diff := cmp.Diff(wantServices, m.Services); diff != "" {
+		t.Errorf("Record() services mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestRecordKeepsOthersAndDropsUndeclared(t *testing.T) {
+	m := New()
+	m.Artifacts["broker"] = &Artifact{Tags: []string{"broker:latest"}, Digest: "sha256:old"}
+	m.Artifacts["gone"] = &Artifact{Tags: []string{"gone:latest"}, Digest: "sha256:old"}
+	m.Services["gone"] = &Service{Artifact: "gone"}
+	m.Services["orphan"] = &Service{Artifact: "gone"}
+
+	if err := m.Record(sharedGraph(t, "web"), map[string]digest.Digest{"app": testDigest}); err != nil {
+		t.Fatalf("Record() error: %v", err)
+	}
+	if got := m.Artifacts["broker"]; got == nil || got.Digest != "sha256:old" {
+		t.Errorf("Record() broker = %+v, want the earlier record kept", got)
+	}
+	for _, name := range []string{"gone"} {
+		if _, ok := m.Artifacts[name]; ok {
+			t.Errorf("Record() kept artifact %s, which the configuration no longer declares", name)
+		}
+	}
+	for _, name := range []string{"gone", "orphan"} {
+		if _, ok := m.Services[name]; ok {
+			t.Errorf("Record() kept service %s", name)
+		}
+	}
+}
+
+func TestRecordMissingDigest(t *testing.T) {
+	err := New().Record(sharedGraph(t, "app"), nil)
+	if err == nil {
+		t.Fatal("Record() with no digest succeeded, want an error")
+	}
+}
+
+func TestWriteRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), DefaultName)
+	m := New()
+	m.Artifacts["app"] = &Artifact{Tags: []string{"app:1"}, Digest: testDigest.String()}
+	m.Services["web"] = &Service{Artifact: "app", Image: "app:1@" + testDigest.String()}
+	if err := Write(path, m); err != nil {
+		t.Fatalf("Write() error: %v", err)
+	}
+	got, err := Read(path)
+	if err != nil {
+		t.Fatalf("Read() error: %v", err)
+	}
+	if diff := cmp.Diff(m, got); diff != "" {
+		t.Errorf("Read(Write(m)) mismatch (-want +got):\n%s", diff)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("Write() left %d files in its directory, want only the manifest", len(entries))
+	}
+}
+
+func TestWriteFailureKeepsPrevious(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, DefaultName)
+	if err := Write(path, New()); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+	if err := os.Chmod(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(dir, 0o700)
+	if os.Geteuid() == 0 {
+		// root writes through permissions; a missing directory fails alike.
+		path = filepath.Join(dir, "missing", DefaultName)
+	}
+	if err := Write(path, New()); err == nil {
+		t.Fatal("Write() into an unwritable directory succeeded")
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, DefaultName))
+	if string(before) != string(after) {
+		t.Errorf("failed Write() changed the previous manifest")
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, content string
+		check         func(error) bool
+	}{
+		{"future version", `{"version": 2, "artifacts": {}}`, func(err error) bool {
+			var v *VersionError
+			return errors.As(err, &v) && v.Version == 2
+		}},
+		{"no version", `{"artifacts": {}}`, func(err error) bool {
+			var v *VersionError
+			return errors.As(err, &v) && v.Version == 0
+		}},
+		{"not json", `{"version": 1,`, func(err error) bool {
+			return err != nil && strings.Contains(err.Error(), "not valid JSON")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, tt.name+".json")
+			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Read(path); !tt.check(err) {
+				t.Errorf("Read(%s) error = %v", tt.content, err)
+			}
+		})
+	}
+	if _, err := Read(filepath.Join(dir, "absent.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Read(absent) error = %v, want fs.ErrNotExist", err)
+	}
+}
