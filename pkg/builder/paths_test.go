@@ -1,0 +1,58 @@
+package builder
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestDefaultPaths(t *testing.T) {
+	tests := []struct {
+		name                string
+		home, state, run    string
+		wantDir, wantSocket string
+	}{
+		{"XDG directories", "/home/u", "/xdg/state", "/run/user/1000",
+			"/xdg/state/forge/builder", "/run/user/1000/forge/buildkitd.sock"},
+		{"home only", "/home/u", "", "",
+			"/home/u/.local/state/forge/builder", "/home/u/.local/state/forge/builder/buildkitd.sock"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("HOME", tt.home)
+			t.Setenv("XDG_STATE_HOME", tt.state)
+			t.Setenv("XDG_RUNTIME_DIR", tt.run)
+			got, err := DefaultPaths()
+			if err != nil {
+				t.Fatalf("DefaultPaths() error: %v", err)
+			}
+			want := Paths{
+				StateDir: tt.wantDir,
+				Root:     tt.wantDir + "/root",
+				Socket:   tt.wantSocket,
+				PIDFile:  tt.wantDir + "/buildkitd.pid",
+				LogFile:  tt.wantDir + "/buildkitd.log",
+				LockFile: tt.wantDir + "/lock",
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("DefaultPaths() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestStatusIgnoresStalePIDFile(t *testing.T) {
+	dir := t.TempDir()
+	l := &Local{Paths: PathsIn(dir, dir+"/buildkitd.sock")}
+	// PID 1 is alive but is not this builder's buildkitd.
+	if err := writePID(l.Paths.PIDFile, 1); err != nil {
+		t.Fatal(err)
+	}
+	if st := l.Status(t.Context()); st.Running || st.PID != 0 {
+		t.Errorf("Status() with a pidfile naming another process = %+v, want not running", st)
+	}
+	stopped, err := l.Stop(t.Context())
+	if err != nil || stopped {
+		t.Errorf("Stop() = %v, %v; want false, nil without signalling anything", stopped, err)
+	}
+}
