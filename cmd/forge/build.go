@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 
@@ -87,12 +88,17 @@ func runBuild(ctx context.Context, opts *buildOptions) error {
 // diagnostics. An invalid configuration yields a usage error.
 func loadGraph(file string, targets []string, stderr io.Writer) (*plan.Graph, error) {
 	parser := plan.NewParser()
-	cfg, diags := parser.Load(file)
+	cfg, diags := parser.Load(file, plan.LoadOptions{})
 	printDiagnostics(stderr, parser.Files(), diags)
 	if diags.HasErrors() {
 		return nil, &usageError{fmt.Errorf("%w: %s is not valid", errReported, file)}
 	}
 	g, err := plan.New(cfg, targets...)
+	var planDiags hcl.Diagnostics
+	if errors.As(err, &planDiags) {
+		printDiagnostics(stderr, parser.Files(), planDiags)
+		return nil, &usageError{fmt.Errorf("%w: %s is not valid", errReported, file)}
+	}
 	if err != nil {
 		return nil, &usageError{err}
 	}
@@ -147,7 +153,7 @@ func record(path string, g *plan.Graph, results map[string]*buildkit.Result) err
 // its tags.
 func printResults(w io.Writer, g *plan.Graph, results map[string]*buildkit.Result) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, n := range g.Nodes {
+	for _, n := range g.Exported() {
 		r := results[n.Name]
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", n.Name, r.Digest, strings.Join(n.Image.Tags, " "))
 	}

@@ -33,7 +33,7 @@ func (c *Client) Build(ctx context.Context, g *plan.Graph, opts Options) (map[st
 
 	var mu sync.Mutex
 	results := make(map[string]*Result, len(g.Nodes))
-	for _, n := range g.Nodes {
+	for _, n := range g.Exported() {
 		eg.Go(func() error {
 			res, err := c.Solve(ctx, n, opts.Progress.Channel())
 			if err != nil {

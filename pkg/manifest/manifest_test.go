@@ -18,7 +18,7 @@ const testDigest = digest.Digest("sha256:111111111111111111111111111111111111111
 
 func sharedGraph(t *testing.T, targets ...string) *plan.Graph {
 	t.Helper()
-	cfg, diags := plan.NewParser().Load(filepath.Join("..", "plan", "testdata", "shared", "forge.hcl"))
+	cfg, diags := plan.NewParser().Load(filepath.Join("..", "plan", "testdata", "shared", "forge.hcl"), plan.LoadOptions{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

@@ -20,15 +20,16 @@ import (
 // other images and services are kept, so building part of a project does not
 // forget the rest.
 func (m *Manifest) Record(g *plan.Graph, digests map[string]digest.Digest) error {
-	for _, n := range g.Nodes {
+	for _, n := range g.Exported() {
 		dgst, ok := digests[n.Name]
 		if !ok {
 			return fmt.Errorf("no digest recorded for image %q", n.Name)
 		}
-		m.Artifacts[n.Name] = newArtifact(n.Image, g.Config.Dir, dgst)
+		m.Artifacts[n.Name] = newArtifact(n, g.Config.Dir, dgst)
 	}
 	for _, svc := range g.Services {
-		rec, err := newService(svc, m.Artifacts[svc.Image])
+		name := g.Node(svc.Image).Name
+		rec, err := newService(svc, name, m.Artifacts[name])
 		if err != nil {
 			return err
 		}
@@ -38,7 +39,8 @@ func (m *Manifest) Record(g *plan.Graph, digests map[string]digest.Digest) error
 	return nil
 }
 
-func newArtifact(img *plan.Image, dir string, dgst digest.Digest) *Artifact {
+func newArtifact(n *plan.Node, dir string, dgst digest.Digest) *Artifact {
+	img := n.Image
 	return &Artifact{
 		Tags:   img.Tags,
 		Digest: dgst.String(),
@@ -51,13 +53,13 @@ func newArtifact(img *plan.Image, dir string, dgst digest.Digest) *Artifact {
 	}
 }
 
-func newService(svc *plan.Service, art *Artifact) (*Service, error) {
+func newService(svc *plan.Service, artifact string, art *Artifact) (*Service, error) {
 	image, err := pin(art.Tags[0], digest.Digest(art.Digest))
 	if err != nil {
 		return nil, fmt.Errorf("service %s: %w", svc.Name, err)
 	}
 	return &Service{
-		Artifact: svc.Image,
+		Artifact: artifact,
 		Image:    image,
 		Command:  svc.Command,
 		Env:      maps.Clone(svc.Env),

@@ -4,57 +4,29 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 )
 
+// MaxFileSize bounds the size of a forge.hcl or var file Load reads.
+const MaxFileSize = 4 << 20
+
 // Config is a decoded forge.hcl file: its blocks as written, in file order,
-// with every path made absolute.
+// with variables resolved, expressions evaluated and paths made absolute.
 type Config struct {
 	// Filename is the path of the file as given to Load.
 	Filename string
 	// Dir is the absolute directory holding the file. Relative paths in the
 	// file resolve against it.
-	Dir      string
-	Images   []*Image
-	Services []*Service
-}
-
-// Image is an image block: the inputs of one Dockerfile build and the tags
-// its result carries.
-type Image struct {
-	Name string
-	// Context is the absolute path of the build context directory. It
-	// defaults to the directory holding forge.hcl.
-	Context string
-	// Dockerfile is the absolute path of the Dockerfile. It defaults to
-	// "Dockerfile" inside Context; a relative value resolves against Context.
-	Dockerfile string
-	// Target is the Dockerfile stage to build; empty means the last stage.
-	Target string
-	// Args are the build arguments, passed to the build and nowhere else.
-	Args map[string]string
-	// Tags are the image references the result is exported under. An image
-	// block without tags is tagged NAME:latest.
-	Tags []string
-
-	DeclRange hcl.Range
-}
-
-// Service is a service block: a container that runs the image built from
-// an image block.
-type Service struct {
-	Name string
-	// Image is the name of the image block the service runs.
-	Image string
-	// Command replaces the image's default command when not empty.
-	Command []string
-	// Env is the runtime environment. It is never passed to a build.
-	Env map[string]string
-
-	DeclRange hcl.Range
+	Dir       string
+	Variables []*Variable
+	Images    []*Image
+	Services  []*Service
+	Tasks     []*Task
 }
 
 // Image returns the image block named name, or nil if there is none.
@@ -77,10 +49,35 @@ func (c *Config) Service(name string) *Service {
 	return nil
 }
 
+// Task returns the task block named name, or nil if there is none.
+func (c *Config) Task(name string) *Task {
+	for _, t := range c.Tasks {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// LoadOptions tune Load. The zero value reads nothing from outside the
+// file.
+type LoadOptions struct {
+	// Values set variables from outside the file.
+	Values Values
+	// Set are NAME.ATTR=VALUE overrides of image attributes, applied after
+	// the file is decoded; see ApplySet.
+	Set []string
+	// Now is the time timestamp() returns; zero means the time of the call.
+	Now time.Time
+}
+
 var fileSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "locals"},
 		{Type: "image", LabelNames: []string{"name"}},
 		{Type: "service", LabelNames: []string{"name"}},
+		{Type: "task", LabelNames: []string{"name"}},
 	},
 }
 
@@ -104,82 +101,155 @@ func (p *Parser) Files() map[string]*hcl.File {
 // Load reads and decodes the forge.hcl file at path.
 //
 // Decoding goes on after a problem so that one run reports as many problems
-// as it can. The returned Config is nil when the file could not be parsed at
-// all; when diags has errors a non-nil Config is incomplete and must not be
-// built.
-func (p *Parser) Load(path string) (*Config, hcl.Diagnostics) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Configuration file not found",
-			Detail:   fmt.Sprintf("Cannot read %s: %s. Pass another file with -f.", path, err),
-		}}
-	}
-	file, diags := p.p.ParseHCLFile(path)
+// as it can, warnings included. The returned Config is nil when the file
+// could not be parsed at all; when diags has errors a non-nil Config is
+// incomplete and must not be built.
+func (p *Parser) Load(path string, opts LoadOptions) (*Config, hcl.Diagnostics) {
+	l := &loader{parser: p, opts: opts}
+	file, diags := l.parseFile(path)
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, append(diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Invalid configuration path",
-			Detail:   err.Error(),
-		})
-	}
-	cfg := &Config{Filename: path, Dir: filepath.Dir(abs)}
-	diags = append(diags, cfg.decode(file.Body)...)
-	return cfg, diags
+	return l.load(file, path, diags)
 }
 
-func (c *Config) decode(body hcl.Body) hcl.Diagnostics {
+// Parse decodes src as if read from the file path, for callers that hold
+// the configuration in memory. Relative paths resolve against path's
+// directory. Results are as for Load.
+func (p *Parser) Parse(src []byte, path string, opts LoadOptions) (*Config, hcl.Diagnostics) {
+	l := &loader{parser: p, opts: opts}
+	file, diags := p.p.ParseHCL(src, path)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return l.load(file, path, diags)
+}
+
+func (l *loader) load(file *hcl.File, path string, diags hcl.Diagnostics) (*Config, hcl.Diagnostics) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, append(diags, flagError("Invalid configuration path", err.Error()))
+	}
+	l.cfg = &Config{Filename: path, Dir: filepath.Dir(abs)}
+	diags = append(diags, l.decode(file.Body)...)
+	return l.cfg, diags
+}
+
+// loader holds the state of one Load.
+type loader struct {
+	parser *Parser
+	opts   LoadOptions
+	cfg    *Config
+	// constants evaluates values that may call functions but refer to
+	// nothing, such as variable defaults.
+	constants *hcl.EvalContext
+	// ctx evaluates block attributes: functions, var, local, image and
+	// service.
+	ctx *hcl.EvalContext
+}
+
+// parseFile parses an HCL file, or a JSON one when path ends in .json,
+// refusing files too large to be configuration.
+func (l *loader) parseFile(path string) (*hcl.File, hcl.Diagnostics) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{flagError("Configuration file not found",
+			fmt.Sprintf("Cannot read %s: %s. Pass another file with -f.", path, err))}
+	}
+	if fi.Size() > MaxFileSize {
+		return nil, hcl.Diagnostics{flagError("Configuration file too large",
+			fmt.Sprintf("%s holds %d bytes; forge reads files of up to %d.", path, fi.Size(), MaxFileSize))}
+	}
+	if filepath.Ext(path) == ".json" {
+		return l.parser.p.ParseJSONFile(path)
+	}
+	return l.parser.p.ParseHCLFile(path)
+}
+
+func (l *loader) decode(body hcl.Body) hcl.Diagnostics {
+	now := l.opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	funcs := functions(now)
+	l.constants = &hcl.EvalContext{Functions: funcs}
+	l.ctx = &hcl.EvalContext{Functions: funcs, Variables: map[string]cty.Value{}}
+
 	content, diags := body.Content(fileSchema)
-	var services []*hcl.Block
+	blocks := make(map[string][]*hcl.Block)
 	for _, block := range content.Blocks {
-		if !validName(block, &diags) {
-			continue
-		}
-		switch block.Type {
-		case "image":
-			img, d := decodeImage(block, c.Dir)
-			diags = append(diags, d...)
-			c.addImage(img, block, &diags)
-		case "service":
-			services = append(services, block)
+		if len(block.Labels) == 0 || validName(block, &diags) {
+			blocks[block.Type] = append(blocks[block.Type], block)
 		}
 	}
-	// Services are decoded once every image is known, so a service may
-	// refer to an image declared further down the file.
-	for _, block := range services {
-		svc, d := decodeService(block, c)
+	diags = append(diags, l.decodeVariables(blocks["variable"])...)
+	if diags.HasErrors() {
+		// Every value below may depend on a variable: stop rather than
+		// report the same problem again at each use.
+		return diags
+	}
+	diags = append(diags, l.decodeLocals(blocks["locals"])...)
+	l.ctx.Variables["image"] = refObject("image", imageRefType, blockNames(blocks["image"]))
+	l.ctx.Variables["service"] = refObject("service", serviceRefType, blockNames(blocks["service"]))
+	diags = append(diags, l.decodeBlocks(blocks)...)
+	if diags.HasErrors() {
+		return diags
+	}
+	diags = append(diags, l.applySet()...)
+	return append(diags, checkCycles(l.cfg)...)
+}
+
+func (l *loader) decodeBlocks(blocks map[string][]*hcl.Block) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	seen := make(map[string]hcl.Range)
+	unique := func(block *hcl.Block) bool {
+		key := block.Type + "." + block.Labels[0]
+		if prev, dup := seen[key]; dup {
+			diags = append(diags, duplicateBlock(block, prev))
+			return false
+		}
+		seen[key] = block.DefRange
+		return true
+	}
+	dir := l.cfg.Dir
+	for _, block := range blocks["image"] {
+		img, d := decodeImage(block, dir, l.ctx)
 		diags = append(diags, d...)
-		c.addService(svc, block, &diags)
+		if unique(block) {
+			l.cfg.Images = append(l.cfg.Images, img)
+		}
+	}
+	for _, block := range blocks["service"] {
+		svc, d := decodeService(block, dir, l.ctx)
+		diags = append(diags, d...)
+		if unique(block) {
+			l.cfg.Services = append(l.cfg.Services, svc)
+		}
+	}
+	for _, block := range blocks["task"] {
+		task, d := decodeTask(block, dir, l.ctx)
+		diags = append(diags, d...)
+		if unique(block) {
+			l.cfg.Tasks = append(l.cfg.Tasks, task)
+		}
 	}
 	return diags
 }
 
-func (c *Config) addImage(img *Image, block *hcl.Block, diags *hcl.Diagnostics) {
-	if prev := c.Image(img.Name); prev != nil {
-		*diags = append(*diags, duplicateBlock(block, prev.DeclRange))
-		return
+func blockNames(blocks []*hcl.Block) []string {
+	names := make([]string, 0, len(blocks))
+	for _, b := range blocks {
+		names = append(names, b.Labels[0])
 	}
-	c.Images = append(c.Images, img)
-}
-
-func (c *Config) addService(svc *Service, block *hcl.Block, diags *hcl.Diagnostics) {
-	if prev := c.Service(svc.Name); prev != nil {
-		*diags = append(*diags, duplicateBlock(block, prev.DeclRange))
-		return
-	}
-	c.Services = append(c.Services, svc)
+	return names
 }
 
 func duplicateBlock(block *hcl.Block, prev hcl.Range) *hcl.Diagnostic {
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  fmt.Sprintf("Duplicate %s block", block.Type),
-		Detail: fmt.Sprintf("A %s named %q was already declared at %s. Names must be unique.",
-			block.Type, block.Labels[0], prev),
+		Detail: fmt.Sprintf("The name %q is already taken by the %s block at %s. Names must be unique.",
+			block.Labels[0], block.Type, prev),
 		Subject: block.LabelRanges[0].Ptr(),
 		Context: block.DefRange.Ptr(),
 	}

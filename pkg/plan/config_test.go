@@ -39,7 +39,7 @@ func TestLoadShared(t *testing.T) {
 		{Name: "worker", Image: "app", Env: map[string]string{"QUEUE": "default"}},
 		{Name: "beat", Image: "app"},
 	}
-	ignoreRanges := cmpopts.IgnoreFields(Image{}, "DeclRange")
+	ignoreRanges := cmp.Options{cmpopts.IgnoreFields(Image{}, "DeclRange"), cmpopts.IgnoreUnexported(Image{})}
 	if diff := cmp.Diff(wantImages, cfg.Images, ignoreRanges); diff != "" {
 		t.Errorf("Load() images mismatch (-want +got):\n%s", diff)
 	}
@@ -59,107 +59,58 @@ type diag struct {
 	Detail  string // a substring of the detail
 }
 
-func TestLoadDiagnostics(t *testing.T) {
-	tests := []struct {
-		name string
-		src  string
-		want []diag
-	}{{
-		name: "malformed block",
-		src:  "image \"app\" {\n  context = \n}\n",
-		want: []diag{{Pos: "2:13", Summary: "Invalid expression"}},
-	}, {
-		name: "unclosed block",
-		src:  "image \"app\" {\n  context = \".\"\n",
-		want: []diag{{Pos: "1:13", Summary: "Unclosed configuration block"}},
-	}, {
-		name: "unknown image reference",
-		src: "image \"app\" {}\n" +
-			"service \"web\" {\n  image = image.ap\n}\n",
-		want: []diag{{Pos: "3:11", Summary: "Reference to undeclared image", Detail: `Did you mean "app"?`}},
-	}, {
-		name: "unknown image reference lists declared images",
-		src: "image \"app\" {}\nimage \"redis\" {}\n" +
-			"service \"web\" {\n  image = image.postgres\n}\n",
-		want: []diag{{Pos: "4:11", Summary: "Reference to undeclared image", Detail: "Declared images: app, redis."}},
-	}, {
-		name: "image given as a string",
-		src:  "image \"app\" {}\nservice \"web\" {\n  image = \"app\"\n}\n",
-		want: []diag{{Pos: "3:11", Summary: "Invalid image reference", Detail: "image = image.app"}},
-	}, {
-		name: "reference to another kind of block",
-		src:  "image \"app\" {}\nservice \"web\" {\n  image = service.app\n}\n",
-		want: []diag{{Pos: "3:11", Summary: "Invalid image reference"}},
-	}, {
-		name: "service without image",
-		src:  "service \"web\" {\n  command = [\"x\"]\n}\n",
-		want: []diag{{Pos: "1:15", Summary: "Missing required argument"}},
-	}, {
-		name: "misspelled attribute",
-		src:  "image \"app\" {\n  contxt = \".\"\n}\n",
-		want: []diag{{Pos: "2:3", Summary: "Unsupported argument", Detail: `Did you mean "context"?`}},
-	}, {
-		name: "unknown block type",
-		src:  "imag \"app\" {}\n",
-		want: []diag{{Pos: "1:1", Summary: "Unsupported block type", Detail: `Did you mean "image"?`}},
-	}, {
-		name: "missing context",
-		src:  "image \"app\" {\n  context = \"nowhere\"\n}\n",
-		want: []diag{{Pos: "2:13", Summary: "Missing build context", Detail: "does not exist"}},
-	}, {
-		name: "missing dockerfile",
-		src:  "image \"app\" {\n  dockerfile = \"Prod.Dockerfile\"\n}\n",
-		want: []diag{{Pos: "2:16", Summary: "Missing Dockerfile", Detail: "Prod.Dockerfile"}},
-	}, {
-		name: "default dockerfile missing points at the block",
-		src:  "image \"app\" {\n  context = \"empty\"\n}\n",
-		want: []diag{{Pos: "1:1", Summary: "Missing Dockerfile"}},
-	}, {
-		name: "invalid tag points at the element",
-		src:  "image \"app\" {\n  tags = [\"app:ok\", \"App:Bad\"]\n}\n",
-		want: []diag{{Pos: "2:21", Summary: "Invalid image tag", Detail: `"App:Bad"`}},
-	}, {
-		name: "tag with a digest",
-		src:  "image \"app\" {\n  tags = [\"app@sha256:" + strings.Repeat("a", 64) + "\"]\n}\n",
-		want: []diag{{Pos: "2:11", Summary: "Invalid image tag", Detail: "cannot hold a digest"}},
-	}, {
-		name: "args of the wrong type",
-		src:  "image \"app\" {\n  args = [\"A=1\"]\n}\n",
-		want: []diag{{Pos: "2:10", Summary: "Incorrect attribute value type"}},
-	}, {
-		name: "invalid build arg name",
-		src:  "image \"app\" {\n  args = { \"A B\" = \"1\" }\n}\n",
-		want: []diag{{Pos: "2:10", Summary: "Invalid build argument name"}},
-	}, {
-		name: "duplicate image",
-		src:  "image \"app\" {}\nimage \"app\" {}\n",
-		want: []diag{{Pos: "2:7", Summary: "Duplicate image block", Detail: "forge.hcl:1,1-12"}},
-	}, {
-		name: "duplicate service",
-		src: "image \"app\" {}\nservice \"web\" { image = image.app }\n" +
-			"service \"web\" { image = image.app }\n",
-		want: []diag{{Pos: "3:9", Summary: "Duplicate service block"}},
-	}, {
-		name: "name unusable in references",
-		src:  "image \"my app\" {}\n",
-		want: []diag{{Pos: "1:7", Summary: "Invalid image name"}},
-	}, {
-		name: "variables are not declared",
-		src:  "image \"app\" {\n  target = var.stage\n}\n",
-		want: []diag{{Pos: "2:12", Summary: "Variables not allowed"}},
-	}, {
-		name: "null list element",
-		src:  "image \"app\" {}\nservice \"web\" {\n  image = image.app\n  command = [\"a\", null]\n}\n",
-		want: []diag{{Pos: "4:13", Summary: "Null value not allowed"}},
-	}}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, diags := loadSource(t, tt.src)
-			if diff := cmp.Diff(tt.want, summarize(diags), diagComparer); diff != "" {
-				t.Errorf("Load() diagnostics mismatch (-want +got):\n%s", diff)
+// TestInvalidConfigs loads every file in testdata/invalid and checks its
+// diagnostics against the file's "# want: LINE:COL | SUMMARY | DETAIL"
+// comments, DETAIL being a part of the detail.
+func TestInvalidConfigs(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "invalid", "*.hcl"))
+	if err != nil || len(files) < 30 {
+		t.Fatalf("testdata/invalid holds %d configurations (%v), want at least 30", len(files), err)
+	}
+	for _, path := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".hcl"), func(t *testing.T) {
+			want := wantedDiags(t, path)
+			_, diags := NewParser().Load(path, LoadOptions{})
+			got := summarize(path, errorsOnly(diags)...)
+			if diff := cmp.Diff(want, got, diagComparer); diff != "" {
+				t.Errorf("Load(%s) diagnostics mismatch (-want +got):\n%s", path, diff)
 			}
 		})
 	}
+}
+
+func errorsOnly(diags hcl.Diagnostics) []*hcl.Diagnostic {
+	var out []*hcl.Diagnostic
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func wantedDiags(t *testing.T, path string) []diag {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []diag
+	for _, line := range strings.Split(string(data), "\n") {
+		rest, ok := strings.CutPrefix(line, "# want: ")
+		if !ok {
+			continue
+		}
+		parts := strings.SplitN(rest, " | ", 3)
+		if len(parts) != 3 {
+			t.Fatalf("%s: malformed want line %q", path, line)
+		}
+		want = append(want, diag{Pos: parts[0], Summary: parts[1], Detail: strings.TrimSpace(parts[2])})
+	}
+	if len(want) == 0 {
+		t.Fatalf("%s has no want line", path)
+	}
+	return want
 }
 
 // diagComparer matches a wanted detail as a substring of the actual one.
@@ -172,12 +123,14 @@ var diagComparer = cmp.Comparer(func(a, b diag) bool {
 		strings.Contains(got.Detail, want.Detail)
 })
 
-func summarize(diags hcl.Diagnostics) []diag {
+// summarize returns the checked parts of diags, whose subjects must be in
+// the file named file.
+func summarize(file string, diags ...*hcl.Diagnostic) []diag {
 	var out []diag
 	for _, d := range diags {
 		pos := "none"
 		if d.Subject != nil {
-			if filepath.Base(d.Subject.Filename) != "forge.hcl" {
+			if d.Subject.Filename != file {
 				pos = "wrong file " + d.Subject.Filename
 			} else {
 				pos = fmt.Sprintf("%d:%d", d.Subject.Start.Line, d.Subject.Start.Column)
@@ -189,7 +142,7 @@ func summarize(diags hcl.Diagnostics) []diag {
 }
 
 func TestLoadMissingFile(t *testing.T) {
-	cfg, diags := NewParser().Load(filepath.Join(t.TempDir(), "forge.hcl"))
+	cfg, diags := NewParser().Load(filepath.Join(t.TempDir(), "forge.hcl"), LoadOptions{})
 	if cfg != nil || !diags.HasErrors() {
 		t.Fatalf("Load(missing) = %v, %v; want nil and an error", cfg, diags)
 	}
@@ -209,12 +162,12 @@ func loadSource(t *testing.T, src string) (*Config, hcl.Diagnostics) {
 	}
 	path := filepath.Join(dir, "forge.hcl")
 	writeFile(t, path, src)
-	return NewParser().Load(path)
+	return NewParser().Load(path, LoadOptions{})
 }
 
 func mustLoad(t *testing.T, path string) *Config {
 	t.Helper()
-	cfg, diags := NewParser().Load(path)
+	cfg, diags := NewParser().Load(path, LoadOptions{})
 	if diags.HasErrors() {
 		t.Fatalf("Load(%s) diagnostics: %v", path, diags)
 	}

@@ -2,29 +2,55 @@ package plan
 
 import (
 	"fmt"
-	"strings"
+	"slices"
+
+	"github.com/distribution/reference"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/opencontainers/go-digest"
 )
 
-// Graph is the work of one build: the nodes to solve and the services that
-// run their results.
+// Graph is the work of one build: the nodes to solve and what runs their
+// results.
 type Graph struct {
 	Config *Config
-	// Nodes are the builds, in the order their image blocks are declared.
+	// Nodes are the builds, each after the nodes it needs.
 	Nodes []*Node
-	// Services are every service that runs the image of a node, in the
+	// Services are the services that run an exported node's image, in the
 	// order they are declared.
 	Services []*Service
+	// Tasks are the tasks that run an exported node's image.
+	Tasks []*Task
 }
 
-// Node is one build: solved once and exported once under all its tags,
-// however many services run it.
+// Node is one build: solved once, however many image blocks declare its
+// inputs and however many services run it, and exported once under all
+// its tags.
 type Node struct {
-	// Name names the artifact in the manifest: the image block's name.
-	Name  string
+	// Name names the node's artifact: the first of its image blocks.
+	Name string
+	// Key identifies the build inputs; image blocks with equal keys are
+	// merged into one node.
+	Key digest.Digest
+	// Images names the image blocks merged into this node, in file order.
+	Images []string
+	// Image holds the build inputs. Its Tags, CacheFrom, CacheTo and
+	// DependsOn are the union over Images.
 	Image *Image
-	// Services names the services that run the node's image.
+	// Services and Tasks name those that run this node's image.
 	Services []string
+	Tasks    []string
+	// Deps are the nodes this one needs: image contexts and depends_on.
+	Deps []*Node
+	// Export is false for a node built only because another needs it: its
+	// result feeds the dependent build and is not tagged or recorded.
+	Export bool
+
+	tagRanges map[string]hcl.Range
 }
+
+// Merged reports whether several image blocks declared this node's inputs.
+func (n *Node) Merged() bool { return len(n.Images) > 1 }
 
 // UnknownTargetError is returned by New for a target that names neither a
 // service nor an image block.
@@ -43,34 +69,195 @@ func (e *UnknownTargetError) Error() string {
 }
 
 // New returns the graph that builds targets, each the name of a service or
-// of an image block. With no targets it builds every image block. A service
-// target selects the image it runs; building an image also updates every
-// service that runs it, so a graph never leaves a service pinned to a stale
-// build. An unknown target yields an *UnknownTargetError.
+// of an image block. With no targets it builds every image block.
 //
-// cfg must have been loaded without errors.
+// Image blocks whose build inputs are identical become one node. A service
+// target selects the image it runs; building an image also updates every
+// service and task that runs it, so a graph never leaves one pinned to a
+// stale build. Images that selected images need are built too, but not
+// exported unless selected themselves.
+//
+// An unknown target yields an *UnknownTargetError; a tag claimed by two
+// different builds yields hcl.Diagnostics. cfg must have loaded without
+// errors.
 func New(cfg *Config, targets ...string) (*Graph, error) {
+	nodes, byImage := mergeNodes(cfg)
+	if diags := checkTagConflicts(nodes); diags.HasErrors() {
+		return nil, diags
+	}
 	selected, err := selectImages(cfg, targets)
 	if err != nil {
 		return nil, err
 	}
 	g := &Graph{Config: cfg}
-	byImage := make(map[string]*Node)
-	for _, img := range cfg.Images {
-		if !selected[img.Name] {
-			continue
+	needed := make(map[*Node]bool)
+	for _, n := range nodes {
+		if slices.ContainsFunc(n.Images, func(name string) bool { return selected[name] }) {
+			n.Export = true
+			markNeeded(n, needed)
 		}
-		n := &Node{Name: img.Name, Image: img}
-		byImage[img.Name] = n
-		g.Nodes = append(g.Nodes, n)
 	}
-	for _, svc := range cfg.Services {
-		if n := byImage[svc.Image]; n != nil {
+	for _, n := range nodes {
+		if needed[n] {
+			g.Nodes = append(g.Nodes, n)
+		}
+	}
+	g.attachRunners(byImage)
+	return g, nil
+}
+
+func markNeeded(n *Node, needed map[*Node]bool) {
+	if needed[n] {
+		return
+	}
+	needed[n] = true
+	for _, d := range n.Deps {
+		markNeeded(d, needed)
+	}
+}
+
+// mergeNodes groups the image blocks by content key, visiting them in
+// dependency order so that a block's key can include its dependencies'.
+// It returns the nodes in that order and the node of each image block.
+func mergeNodes(cfg *Config) ([]*Node, map[string]*Node) {
+	keys := make(map[string]digest.Digest)
+	byKey := make(map[digest.Digest]*Node)
+	byImage := make(map[string]*Node)
+	var nodes []*Node
+	for _, img := range dependencyOrder(cfg) {
+		key := contentKey(img, keys)
+		keys[img.Name] = key
+		n := byKey[key]
+		if n == nil {
+			clone := *img
+			n = &Node{Name: img.Name, Key: key, Image: &clone, tagRanges: make(map[string]hcl.Range)}
+			byKey[key] = n
+			nodes = append(nodes, n)
+		} else {
+			n.Image.Tags = union(n.Image.Tags, img.Tags)
+			n.Image.CacheFrom = unionCaches(n.Image.CacheFrom, img.CacheFrom)
+			n.Image.CacheTo = unionCaches(n.Image.CacheTo, img.CacheTo)
+			n.Image.DependsOn = union(n.Image.DependsOn, img.DependsOn)
+		}
+		n.Images = append(n.Images, img.Name)
+		byImage[img.Name] = n
+		for tag, rng := range img.tagRanges {
+			if _, ok := n.tagRanges[tag]; !ok {
+				n.tagRanges[tag] = rng
+			}
+		}
+	}
+	for _, n := range nodes {
+		for _, dep := range imageDeps(n.Image) {
+			if d := byImage[dep]; d != n && !slices.Contains(n.Deps, d) {
+				n.Deps = append(n.Deps, d)
+			}
+		}
+	}
+	return nodes, byImage
+}
+
+// dependencyOrder returns the image blocks with every block after those it
+// needs, otherwise in file order. The configuration has no cycles.
+func dependencyOrder(cfg *Config) []*Image {
+	var order []*Image
+	seen := make(map[string]bool)
+	var visit func(img *Image)
+	visit = func(img *Image) {
+		if img == nil || seen[img.Name] {
+			return
+		}
+		seen[img.Name] = true
+		for _, dep := range imageDeps(img) {
+			visit(cfg.Image(dep))
+		}
+		order = append(order, img)
+	}
+	for _, img := range cfg.Images {
+		visit(img)
+	}
+	return order
+}
+
+// checkTagConflicts reports a tag that two different builds would export:
+// whichever finished last would silently win.
+func checkTagConflicts(nodes []*Node) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	owner := make(map[string]*Node)
+	for _, n := range nodes {
+		for _, tag := range n.Image.Tags {
+			prev := owner[canonicalTag(tag)]
+			if prev == nil {
+				owner[canonicalTag(tag)] = n
+				continue
+			}
+			rng := n.tagRange(tag)
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Tag produced by two different builds",
+				Detail: fmt.Sprintf("Images %s and %s both claim the tag %q but build different "+
+					"inputs, so one would overwrite the other. Give each its own tag.",
+					prev.Name, n.Name, tag),
+				Subject: &rng,
+			})
+		}
+	}
+	return diags
+}
+
+// tagRange returns where the first of n's image blocks to declare tag
+// declared it.
+func (n *Node) tagRange(tag string) hcl.Range {
+	if rng, ok := n.tagRanges[tag]; ok {
+		return rng
+	}
+	return n.Image.AttrRange("tags")
+}
+
+// canonicalTag returns tag in its fully qualified form, so that app:1 and
+// docker.io/library/app:1 compare equal.
+func canonicalTag(tag string) string {
+	if named, err := reference.ParseNormalizedNamed(tag); err == nil {
+		return reference.TagNameOnly(named).String()
+	}
+	return tag
+}
+
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func unionCaches(a, b []Cache) []Cache {
+	out := slices.Clone(a)
+	for _, c := range b {
+		if !slices.ContainsFunc(out, func(o Cache) bool { return o.String() == c.String() }) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// attachRunners records on each exported node the services and tasks that
+// run it.
+func (g *Graph) attachRunners(byImage map[string]*Node) {
+	for _, svc := range g.Config.Services {
+		if n := byImage[svc.Image]; n != nil && n.Export {
 			n.Services = append(n.Services, svc.Name)
 			g.Services = append(g.Services, svc)
 		}
 	}
-	return g, nil
+	for _, t := range g.Config.Tasks {
+		if n := byImage[t.Image]; n != nil && n.Export {
+			n.Tasks = append(n.Tasks, t.Name)
+			g.Tasks = append(g.Tasks, t)
+		}
+	}
 }
 
 func selectImages(cfg *Config, targets []string) (map[string]bool, error) {
@@ -108,25 +295,24 @@ func (c *Config) names() []string {
 	return names
 }
 
-// Node returns the node named name, or nil if the graph has none.
-func (g *Graph) Node(name string) *Node {
+// Node returns the node an image block belongs to, or nil if the graph
+// has none.
+func (g *Graph) Node(image string) *Node {
 	for _, n := range g.Nodes {
-		if n.Name == name {
+		if slices.Contains(n.Images, image) {
 			return n
 		}
 	}
 	return nil
 }
 
-// String summarises the graph on one line per node, for messages.
-func (g *Graph) String() string {
-	var b strings.Builder
+// Exported returns the nodes whose results are tagged and recorded.
+func (g *Graph) Exported() []*Node {
+	var out []*Node
 	for _, n := range g.Nodes {
-		fmt.Fprintf(&b, "%s → %s", n.Name, strings.Join(n.Image.Tags, ", "))
-		if len(n.Services) > 0 {
-			fmt.Fprintf(&b, " (services: %s)", strings.Join(n.Services, ", "))
+		if n.Export {
+			out = append(out, n)
 		}
-		b.WriteByte('\n')
 	}
-	return b.String()
+	return out
 }

@@ -4,56 +4,272 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
+
+// Image is an image block: the inputs of one Dockerfile build and what to
+// do with its result.
+type Image struct {
+	Name string
+	// Context is the absolute path of the build context directory. It
+	// defaults to the directory holding forge.hcl.
+	Context string
+	// Dockerfile is the absolute path of the Dockerfile. It defaults to
+	// "Dockerfile" inside Context; a relative value resolves against
+	// Context. It is empty when DockerfileInline is set.
+	Dockerfile string
+	// DockerfileInline is the Dockerfile's text, when given in forge.hcl.
+	DockerfileInline string
+	// Target is the Dockerfile stage to build; empty means the last stage.
+	Target string
+	// Args are the build arguments, passed to the build and nowhere else.
+	Args        map[string]string
+	Labels      map[string]string
+	Annotations map[string]string
+	// Tags are the image references the result is exported under. An image
+	// block without tags is tagged NAME:latest.
+	Tags []string
+	// Platforms are normalised platform specifiers (linux/amd64); empty
+	// means the builder's own platform.
+	Platforms []string
+	CacheFrom []Cache
+	CacheTo   []Cache
+	// Contexts are the named build contexts, keyed by the name the
+	// Dockerfile uses (FROM NAME, COPY --from=NAME).
+	Contexts map[string]NamedContext
+	Secrets  []Secret
+	SSH      []SSH
+	NoCache  bool
+	// Pull makes the builder check for newer versions of base images.
+	Pull bool
+	// Network is the network mode of RUN steps: "default", "none" or "host".
+	Network string
+	// DependsOn names image blocks that must be built before this one.
+	DependsOn []string
+
+	DeclRange hcl.Range
+	// attrRanges holds the value range of each attribute set in the block,
+	// tagRanges the range of each tag.
+	attrRanges map[string]hcl.Range
+	tagRanges  map[string]hcl.Range
+}
+
+// AttrRange returns the range of the named attribute's value, or the block
+// header's range when the attribute was not set.
+func (img *Image) AttrRange(name string) hcl.Range {
+	if rng, ok := img.attrRanges[name]; ok {
+		return rng
+	}
+	return img.DeclRange
+}
+
+// Cache is one cache import or export, in BuildKit's terms.
+type Cache struct {
+	Type  string
+	Attrs map[string]string
+}
+
+// Secret is a build secret: RUN --mount=type=secret,id=ID reads it. Its
+// value comes from the environment variable Env or the file File at build
+// time and is never stored.
+type Secret struct {
+	ID   string
+	Env  string
+	File string
+}
+
+// SSH is an SSH agent socket or key set forwarded to RUN --mount=type=ssh.
+// No Paths means the agent at $SSH_AUTH_SOCK.
+type SSH struct {
+	ID    string
+	Paths []string
+}
 
 var imageSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "context"},
 		{Name: "dockerfile"},
+		{Name: "dockerfile_inline"},
 		{Name: "target"},
 		{Name: "args"},
+		{Name: "labels"},
+		{Name: "annotations"},
 		{Name: "tags"},
+		{Name: "platforms"},
+		{Name: "cache_from"},
+		{Name: "cache_to"},
+		{Name: "contexts"},
+		{Name: "secrets"},
+		{Name: "ssh"},
+		{Name: "no_cache"},
+		{Name: "pull"},
+		{Name: "network"},
+		{Name: "depends_on"},
 	},
 }
 
-func decodeImage(block *hcl.Block, dir string) (*Image, hcl.Diagnostics) {
-	img := &Image{Name: block.Labels[0], DeclRange: block.DefRange}
+// imageDecoder decodes one image block.
+type imageDecoder struct {
+	img   *Image
+	block *hcl.Block
+	attrs hcl.Attributes
+	ctx   *hcl.EvalContext
+	dir   string
+	diags hcl.Diagnostics
+}
+
+func decodeImage(block *hcl.Block, dir string, ctx *hcl.EvalContext) (*Image, hcl.Diagnostics) {
 	content, diags := block.Body.Content(imageSchema)
-	attrs := content.Attributes
-
-	var d hcl.Diagnostics
-	contextDir, d := decodeString(attrs["context"])
-	diags = append(diags, d...)
-	dockerfile, d := decodeString(attrs["dockerfile"])
-	diags = append(diags, d...)
-	img.Target, d = decodeString(attrs["target"])
-	diags = append(diags, d...)
-	img.Args, d = decodeStringMap(attrs["args"])
-	diags = append(diags, d...)
-	img.Tags, d = decodeStringList(attrs["tags"])
-	diags = append(diags, d...)
-	if diags.HasErrors() {
-		return img, diags
+	d := &imageDecoder{
+		img:   &Image{Name: block.Labels[0], DeclRange: block.DefRange, attrRanges: map[string]hcl.Range{}},
+		block: block, attrs: content.Attributes, ctx: ctx, dir: dir, diags: diags,
 	}
+	for name, attr := range content.Attributes {
+		d.img.attrRanges[name] = attr.Expr.Range()
+	}
+	d.decodeSources()
+	d.decodeBuildSettings()
+	d.decodeOutputs()
+	return d.img, d.diags
+}
 
-	img.Context = resolvePath(dir, contextDir, ".")
-	img.Dockerfile = resolvePath(img.Context, dockerfile, "Dockerfile")
+func (d *imageDecoder) add(diags hcl.Diagnostics) {
+	d.diags = append(d.diags, diags...)
+}
+
+func (d *imageDecoder) string(name string) string {
+	s, diags := decodeString(d.attrs[name], d.ctx)
+	d.add(diags)
+	return s
+}
+
+func (d *imageDecoder) stringMap(name string) map[string]string {
+	m, diags := decodeStringMap(d.attrs[name], d.ctx)
+	d.add(diags)
+	return m
+}
+
+func (d *imageDecoder) stringList(name string) []string {
+	l, diags := decodeStringList(d.attrs[name], d.ctx)
+	d.add(diags)
+	return l
+}
+
+// decodeSources decodes where the build reads from: context, Dockerfile and
+// named contexts.
+func (d *imageDecoder) decodeSources() {
+	img := d.img
+	contextDir := d.string("context")
+	dockerfile := d.string("dockerfile")
+	img.DockerfileInline = d.string("dockerfile_inline")
+	img.Context = resolvePath(d.dir, contextDir, ".")
+	contexts, diags := decodeContexts(d.attrs["contexts"], d.dir, d.ctx)
+	img.Contexts = contexts
+	d.add(diags)
+	if d.diags.HasErrors() {
+		return
+	}
 	// A missing context hides its Dockerfile too: report only the cause.
-	if d := checkDir(img.Context, attrs["context"], block); d.HasErrors() {
-		diags = append(diags, d...)
-	} else {
-		diags = append(diags, checkFile(img.Dockerfile, attrs["dockerfile"], block)...)
+	if diags := checkDir(img.Context, d.attrs["context"], d.block); diags.HasErrors() {
+		d.add(diags)
+		return
 	}
-	diags = append(diags, checkArgs(img.Args, attrs["args"])...)
-	if len(img.Tags) == 0 {
+	if img.DockerfileInline != "" {
+		if attr := d.attrs["dockerfile"]; attr != nil {
+			d.add(hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Conflicting Dockerfile sources",
+				Detail:   "Set either dockerfile or dockerfile_inline, not both.",
+				Subject:  attr.NameRange.Ptr(),
+			}})
+		}
+		return
+	}
+	img.Dockerfile = resolvePath(img.Context, dockerfile, "Dockerfile")
+	d.add(checkFile(img.Dockerfile, d.attrs["dockerfile"], d.block))
+}
+
+// decodeBuildSettings decodes what changes the build's result or how it
+// runs.
+func (d *imageDecoder) decodeBuildSettings() {
+	img := d.img
+	img.Target = d.string("target")
+	img.Args = d.stringMap("args")
+	img.Labels = d.stringMap("labels")
+	img.Annotations = d.stringMap("annotations")
+	img.Platforms = d.platforms()
+	img.Secrets = d.secrets()
+	img.SSH = d.ssh()
+	var diags hcl.Diagnostics
+	img.NoCache, diags = decodeBool(d.attrs["no_cache"], d.ctx)
+	d.add(diags)
+	img.Pull, diags = decodeBool(d.attrs["pull"], d.ctx)
+	d.add(diags)
+	img.Network = d.network()
+	img.DependsOn, diags = decodeRefList(d.attrs["depends_on"], imageRefType, d.ctx)
+	d.add(diags)
+	if attr := d.attrs["args"]; attr != nil {
+		d.add(checkArgs(img.Args, attr))
+	}
+}
+
+// decodeOutputs decodes where the result goes: tags and caches.
+func (d *imageDecoder) decodeOutputs() {
+	img := d.img
+	img.Tags = d.stringList("tags")
+	if d.attrs["tags"] == nil {
 		img.Tags = []string{img.Name + ":latest"}
 	}
-	diags = append(diags, checkTags(img.Tags, attrs["tags"], block)...)
-	return img, diags
+	d.add(checkTags(img.Tags, d.attrs["tags"], d.block))
+	img.tagRanges = make(map[string]hcl.Range, len(img.Tags))
+	for i, tag := range img.Tags {
+		rng := *subject(d.attrs["tags"], d.block)
+		if d.attrs["tags"] != nil {
+			rng = *elemRange(d.attrs["tags"], i)
+		}
+		img.tagRanges[tag] = rng
+	}
+	img.CacheFrom = d.caches("cache_from")
+	img.CacheTo = d.caches("cache_to")
+}
+
+func (d *imageDecoder) platforms() []string {
+	specs := d.stringList("platforms")
+	var out []string
+	for i, spec := range specs {
+		p, err := platforms.Parse(spec)
+		if err != nil {
+			d.add(hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid platform",
+				Detail:   fmt.Sprintf("%q is not a platform: %s. A platform looks like linux/amd64 or linux/arm64/v8.", spec, err),
+				Subject:  elemRange(d.attrs["platforms"], i),
+			}})
+			continue
+		}
+		out = append(out, platforms.Format(platforms.Normalize(p)))
+	}
+	return out
+}
+
+func (d *imageDecoder) network() string {
+	mode := d.string("network")
+	if mode == "" || slices.Contains([]string{"default", "none", "host"}, mode) {
+		return mode
+	}
+	d.add(hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "Invalid network mode",
+		Detail:   fmt.Sprintf("%q is not a network mode. Use \"default\", \"none\" or \"host\".", mode),
+		Subject:  d.attrs["network"].Expr.Range().Ptr(),
+	}})
+	return ""
 }
 
 // resolvePath returns p made absolute against base, or def when p is empty.
@@ -111,15 +327,25 @@ func checkFile(path string, attr *hcl.Attribute, block *hcl.Block) hcl.Diagnosti
 func checkArgs(args map[string]string, attr *hcl.Attribute) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, name := range sortedKeys(args) {
-		if name != "" && !strings.ContainsAny(name, "= \t\n") {
-			continue
+		switch {
+		case name == "" || strings.ContainsAny(name, "= \t\n"):
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid build argument name",
+				Detail: fmt.Sprintf("%q cannot name a build argument: names are not empty "+
+					"and hold no '=' or whitespace.", name),
+				Subject: mapKeyRange(attr, name),
+			})
+		case LooksSecret(name):
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagWarning,
+				Summary:  "Build argument looks like a secret",
+				Detail: fmt.Sprintf("Build argument %q is stored in the image's history and in the "+
+					"manifest. Pass secrets with the secrets attribute and RUN --mount=type=secret,id=...",
+					name),
+				Subject: mapKeyRange(attr, name),
+			})
 		}
-		diags = append(diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Invalid build argument name",
-			Detail:   fmt.Sprintf("%q cannot name a build argument: names are not empty and hold no '=' or whitespace.", name),
-			Subject:  attr.Expr.Range().Ptr(),
-		})
 	}
 	return diags
 }
@@ -128,18 +354,14 @@ func checkArgs(args map[string]string, attr *hcl.Attribute) hcl.Diagnostics {
 // registries use, pointing at the offending list element when it can.
 func checkTags(tags []string, attr *hcl.Attribute, block *hcl.Block) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	elems := listElems(attr)
 	for i, tag := range tags {
-		named, err := reference.ParseNormalizedNamed(tag)
+		err := checkTag(tag)
 		if err == nil {
-			if _, digested := named.(reference.Digested); !digested {
-				continue
-			}
-			err = fmt.Errorf("a tag cannot hold a digest")
+			continue
 		}
 		rng := subject(attr, block)
-		if i < len(elems) {
-			rng = elems[i].Range().Ptr()
+		if attr != nil {
+			rng = elemRange(attr, i)
 		}
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -152,12 +374,37 @@ func checkTags(tags []string, attr *hcl.Attribute, block *hcl.Block) hcl.Diagnos
 	return diags
 }
 
-// listElems returns the element expressions of a list attribute, or nil
-// when attr is absent or not written as a list literal.
-func listElems(attr *hcl.Attribute) []hcl.Expression {
-	if attr == nil {
-		return nil
+func checkTag(tag string) error {
+	named, err := reference.ParseNormalizedNamed(tag)
+	if err != nil {
+		return err
 	}
-	elems, _ := hcl.ExprList(attr.Expr)
-	return elems
+	if _, digested := named.(reference.Digested); digested {
+		return fmt.Errorf("a tag cannot hold a digest")
+	}
+	return nil
+}
+
+// secretWords are name fragments that mark a value as a likely secret.
+var secretWords = []string{"SECRET", "PASSWORD", "PASSWD", "TOKEN", "API_KEY", "APIKEY",
+	"PRIVATE_KEY", "CREDENTIAL", "ACCESS_KEY"}
+
+// LooksSecret reports whether a variable name suggests its value is a
+// secret, such as DJANGO_SECRET_KEY or NPM_TOKEN.
+func LooksSecret(name string) bool {
+	upper := strings.ToUpper(name)
+	for _, w := range secretWords {
+		if strings.Contains(upper, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// ctyString returns the string in v, or "" when v is null or not a string.
+func ctyString(v cty.Value) string {
+	if v.IsNull() || !v.IsKnown() || v.Type() != cty.String {
+		return ""
+	}
+	return v.AsString()
 }

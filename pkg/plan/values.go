@@ -2,7 +2,7 @@ package plan
 
 import (
 	"fmt"
-	"sort"
+	"os"
 
 	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
@@ -10,16 +10,58 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 )
 
-// evalContext is the scope attribute expressions are evaluated in.
-func evalContext() *hcl.EvalContext {
-	return &hcl.EvalContext{}
+// rootNames maps the root names a reference can start with to what they
+// name, for diagnostics.
+var rootNames = map[string]string{
+	"var":     "variable",
+	"local":   "local value",
+	"image":   "image",
+	"service": "service",
 }
 
-// attrValue evaluates attr and converts the result to want. A null value
-// comes back as a null of type want.
-func attrValue(attr *hcl.Attribute, want cty.Type) (cty.Value, hcl.Diagnostics) {
-	val, diags := attr.Expr.Value(evalContext())
-	if diags.HasErrors() {
+// checkReferences reports references such as image.NAME or var.NAME whose
+// NAME is not declared, with the closest declared name as a suggestion.
+func checkReferences(expr hcl.Expression, ctx *hcl.EvalContext) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, trav := range expr.Variables() {
+		what, known := rootNames[trav.RootName()]
+		obj, declared := ctx.Variables[trav.RootName()]
+		if !known || !declared || len(trav) < 2 {
+			continue
+		}
+		step, ok := trav[1].(hcl.TraverseAttr)
+		if !ok || obj.Type().HasAttribute(step.Name) {
+			continue
+		}
+		var names []string
+		for name := range obj.Type().AttributeTypes() {
+			names = append(names, name)
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Reference to undeclared " + what,
+			Detail: fmt.Sprintf("No %s named %q is declared.%s",
+				what, step.Name, didYouMean(step.Name, names)),
+			Subject: trav.SourceRange().Ptr(),
+		})
+	}
+	return diags
+}
+
+// eval evaluates expr after checking its references.
+func eval(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
+	if diags := checkReferences(expr, ctx); diags.HasErrors() {
+		return cty.DynamicVal, diags
+	}
+	return expr.Value(ctx)
+}
+
+// attrValue evaluates attr and converts the result to want. The value is
+// null when attr cannot be evaluated, and after errors reported elsewhere
+// (a variable without a valid value, say), without a diagnostic of its own.
+func attrValue(attr *hcl.Attribute, want cty.Type, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
+	val, diags := eval(attr.Expr, ctx)
+	if diags.HasErrors() || !val.IsWhollyKnown() {
 		return cty.NullVal(want), diags
 	}
 	conv, err := convert.Convert(val, want)
@@ -30,32 +72,43 @@ func attrValue(attr *hcl.Attribute, want cty.Type) (cty.Value, hcl.Diagnostics) 
 			Detail:      fmt.Sprintf("Inappropriate value for attribute %q: %s.", attr.Name, err),
 			Subject:     attr.Expr.Range().Ptr(),
 			Expression:  attr.Expr,
-			EvalContext: evalContext(),
+			EvalContext: ctx,
 		})
 	}
 	return conv, diags
 }
 
-func decodeString(attr *hcl.Attribute) (string, hcl.Diagnostics) {
+func decodeString(attr *hcl.Attribute, ctx *hcl.EvalContext) (string, hcl.Diagnostics) {
 	if attr == nil {
 		return "", nil
 	}
-	val, diags := attrValue(attr, cty.String)
+	val, diags := attrValue(attr, cty.String, ctx)
 	if val.IsNull() {
 		return "", diags
 	}
 	return val.AsString(), diags
 }
 
-func decodeStringList(attr *hcl.Attribute) ([]string, hcl.Diagnostics) {
+func decodeBool(attr *hcl.Attribute, ctx *hcl.EvalContext) (bool, hcl.Diagnostics) {
+	if attr == nil {
+		return false, nil
+	}
+	val, diags := attrValue(attr, cty.Bool, ctx)
+	if val.IsNull() {
+		return false, diags
+	}
+	return val.True(), diags
+}
+
+func decodeStringList(attr *hcl.Attribute, ctx *hcl.EvalContext) ([]string, hcl.Diagnostics) {
 	if attr == nil {
 		return nil, nil
 	}
-	val, diags := attrValue(attr, cty.List(cty.String))
+	val, diags := attrValue(attr, cty.List(cty.String), ctx)
 	if val.IsNull() {
 		return nil, diags
 	}
-	var out []string
+	out := []string{}
 	for _, v := range val.AsValueSlice() {
 		if v.IsNull() {
 			return nil, append(diags, nullElement(attr))
@@ -65,11 +118,11 @@ func decodeStringList(attr *hcl.Attribute) ([]string, hcl.Diagnostics) {
 	return out, diags
 }
 
-func decodeStringMap(attr *hcl.Attribute) (map[string]string, hcl.Diagnostics) {
+func decodeStringMap(attr *hcl.Attribute, ctx *hcl.EvalContext) (map[string]string, hcl.Diagnostics) {
 	if attr == nil {
 		return nil, nil
 	}
-	val, diags := attrValue(attr, cty.Map(cty.String))
+	val, diags := attrValue(attr, cty.Map(cty.String), ctx)
 	if val.IsNull() {
 		return nil, diags
 	}
@@ -92,12 +145,47 @@ func nullElement(attr *hcl.Attribute) *hcl.Diagnostic {
 	}
 }
 
+// mapKeyRange returns the range of key's entry in a map-literal attribute,
+// or the whole value's range when the entry cannot be found.
+func mapKeyRange(attr *hcl.Attribute, key string) *hcl.Range {
+	pairs, d := hcl.ExprMap(attr.Expr)
+	if !d.HasErrors() {
+		for _, pair := range pairs {
+			k, d := pair.Key.Value(nil)
+			if !d.HasErrors() && k.Type() == cty.String && k.IsKnown() && k.AsString() == key {
+				return pair.Key.Range().Ptr()
+			}
+		}
+	}
+	return attr.Expr.Range().Ptr()
+}
+
+// listElems returns the element expressions of a list attribute, or nil
+// when attr is absent or not written as a list literal.
+func listElems(attr *hcl.Attribute) []hcl.Expression {
+	if attr == nil {
+		return nil
+	}
+	elems, _ := hcl.ExprList(attr.Expr)
+	return elems
+}
+
+// elemRange returns the range of element i of a list attribute, or the
+// whole value's range when the list is not a literal.
+func elemRange(attr *hcl.Attribute, i int) *hcl.Range {
+	if elems := listElems(attr); i < len(elems) {
+		return elems[i].Range().Ptr()
+	}
+	return attr.Expr.Range().Ptr()
+}
+
 // suggestion returns the candidate closest to name, or "" when none is close
-// enough to be a likely typo.
+// enough to be a likely typo. Ties go to the candidate that sorts first.
 func suggestion(name string, candidates []string) string {
 	best, bestDist := "", 3
 	for _, c := range candidates {
-		if d := levenshtein.Distance(name, c, nil); d < bestDist {
+		d := levenshtein.Distance(name, c, nil)
+		if d < bestDist || d == bestDist && best != "" && c < best {
 			best, bestDist = c, d
 		}
 	}
@@ -112,11 +200,18 @@ func didYouMean(name string, candidates []string) string {
 	return ""
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+func convertValue(v cty.Value, ty cty.Type) (cty.Value, error) {
+	return convert.Convert(v, ty)
+}
+
+// fileExists reports whether path names a regular file.
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// dirExists reports whether path names a directory.
+func dirExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }

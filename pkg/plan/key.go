@@ -1,0 +1,82 @@
+package plan
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// keyInputs is everything that decides what an image build produces, in a
+// canonical form: two image blocks with equal keyInputs build the same
+// image. Tags, caches and build order are left out: they say where a
+// result goes and how fast it comes, not what it is.
+type keyInputs struct {
+	Context          string            `json:"context"`
+	Dockerfile       string            `json:"dockerfile,omitempty"`
+	DockerfileInline string            `json:"dockerfileInline,omitempty"`
+	Target           string            `json:"target,omitempty"`
+	Args             map[string]string `json:"args,omitempty"`
+	Labels           map[string]string `json:"labels,omitempty"`
+	Annotations      map[string]string `json:"annotations,omitempty"`
+	Platforms        []string          `json:"platforms,omitempty"`
+	// Contexts maps each named context to its source, an image block's
+	// context being the key of that block's build.
+	Contexts map[string]string `json:"contexts,omitempty"`
+	Secrets  []Secret          `json:"secrets,omitempty"`
+	SSH      []SSH             `json:"ssh,omitempty"`
+	NoCache  bool              `json:"noCache,omitempty"`
+	Pull     bool              `json:"pull,omitempty"`
+	Network  string            `json:"network,omitempty"`
+}
+
+// contentKey returns the key of img's build inputs. keys holds the keys of
+// the image blocks img's contexts name; they must be computed first.
+func contentKey(img *Image, keys map[string]digest.Digest) digest.Digest {
+	in := keyInputs{
+		Context:          img.Context,
+		Dockerfile:       img.Dockerfile,
+		DockerfileInline: img.DockerfileInline,
+		Target:           img.Target,
+		Args:             img.Args,
+		Labels:           img.Labels,
+		Annotations:      img.Annotations,
+		Platforms:        sortedCopy(img.Platforms),
+		Secrets:          slices.Clone(img.Secrets),
+		SSH:              slices.Clone(img.SSH),
+		NoCache:          img.NoCache,
+		Pull:             img.Pull,
+		Network:          img.Network,
+	}
+	if in.Network == "default" {
+		in.Network = ""
+	}
+	if len(img.Contexts) > 0 {
+		in.Contexts = make(map[string]string, len(img.Contexts))
+		for name, c := range img.Contexts {
+			src := c.String()
+			if c.Kind == ContextImage {
+				src = "key:" + keys[c.Image].String()
+			}
+			in.Contexts[name] = src
+		}
+	}
+	slices.SortFunc(in.Secrets, func(a, b Secret) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(in.SSH, func(a, b SSH) int { return strings.Compare(a.ID, b.ID) })
+	data, err := json.Marshal(in)
+	if err != nil {
+		// keyInputs holds only strings, maps of strings and bools.
+		panic(err)
+	}
+	return digest.FromBytes(data)
+}
+
+func sortedCopy(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
+}

@@ -1,0 +1,4 @@
+# want: 3:10 | Incorrect attribute value type | 
+image "app" {
+  args = ["A=1"]
+}

@@ -1,0 +1,4 @@
+# want: 3:13 | Missing build context | is not a directory
+image "app" {
+  context = "Dockerfile"
+}

@@ -1,0 +1,4 @@
+# want: 3:16 | Invalid named context | 
+image "app" {
+  contexts = { base = 3 }
+}

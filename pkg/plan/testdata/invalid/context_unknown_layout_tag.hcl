@@ -1,0 +1,4 @@
+# want: 3:16 | Invalid named context | no manifest tagged "three"
+image "app" {
+  contexts = { base = "oci-layout://layout:three" }
+}

@@ -1,0 +1,4 @@
+# want: 3:17 | Invalid image reference | 
+image "a" {
+  depends_on = ["b"]
+}

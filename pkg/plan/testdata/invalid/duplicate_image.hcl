@@ -1,0 +1,3 @@
+# want: 3:7 | Duplicate image block | already taken
+image "app" {}
+image "app" {}

@@ -1,0 +1,4 @@
+# want: 3:19 | Invalid function argument | 
+image "app" {
+  target = regex("(", "x")
+}

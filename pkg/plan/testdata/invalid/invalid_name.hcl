@@ -1,0 +1,2 @@
+# want: 2:7 | Invalid image name | 
+image "my app" {}

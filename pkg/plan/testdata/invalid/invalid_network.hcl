@@ -1,0 +1,4 @@
+# want: 3:13 | Invalid network mode | "default", "none" or "host"
+image "app" {
+  network = "bridge"
+}

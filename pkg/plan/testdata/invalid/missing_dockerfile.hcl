@@ -1,0 +1,4 @@
+# want: 3:16 | Missing Dockerfile | Prod.Dockerfile
+image "app" {
+  dockerfile = "Prod.Dockerfile"
+}

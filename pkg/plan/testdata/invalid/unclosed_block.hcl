@@ -1,0 +1,3 @@
+# want: 2:13 | Unclosed configuration block | 
+image "app" {
+  context = "."
