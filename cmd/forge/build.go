@@ -11,7 +11,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/hashicorp/hcl/v2"
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 
@@ -25,8 +24,10 @@ const progressEnv = "FORGE_PROGRESS"
 
 type buildOptions struct {
 	*globalOptions
+	config   configOptions
 	manifest string
 	progress string
+	print    bool
 	targets  []string
 
 	stdout, stderr io.Writer
@@ -50,6 +51,8 @@ func newBuildCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 	if defaultProgress == "" {
 		defaultProgress = "auto"
 	}
+	opts.config.addFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&opts.print, "print", false, "print the plan as forge plan does and build nothing")
 	cmd.Flags().StringVar(&opts.manifest, "manifest", "",
 		"manifest path (default "+manifest.DefaultName+" next to the configuration file)")
 	cmd.Flags().StringVar(&opts.progress, "progress", defaultProgress,
@@ -58,9 +61,12 @@ func newBuildCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 }
 
 func runBuild(ctx context.Context, opts *buildOptions) error {
-	g, err := loadGraph(opts.file, opts.targets, opts.stderr)
+	g, err := loadGraph(opts.file, opts.config, opts.targets, opts.stderr)
 	if err != nil {
 		return err
+	}
+	if opts.print {
+		return printPlan(opts.stdout, g, false)
 	}
 
 	c, err := connect(ctx, opts.globalOptions, opts.stderr)
@@ -82,27 +88,6 @@ func runBuild(ctx context.Context, opts *buildOptions) error {
 	printResults(opts.stdout, g, results)
 	fmt.Fprintf(opts.stderr, "manifest written to %s\n", path)
 	return nil
-}
-
-// loadGraph loads the configuration and plans the build, printing any
-// diagnostics. An invalid configuration yields a usage error.
-func loadGraph(file string, targets []string, stderr io.Writer) (*plan.Graph, error) {
-	parser := plan.NewParser()
-	cfg, diags := parser.Load(file, plan.LoadOptions{})
-	printDiagnostics(stderr, parser.Files(), diags)
-	if diags.HasErrors() {
-		return nil, &usageError{fmt.Errorf("%w: %s is not valid", errReported, file)}
-	}
-	g, err := plan.New(cfg, targets...)
-	var planDiags hcl.Diagnostics
-	if errors.As(err, &planDiags) {
-		printDiagnostics(stderr, parser.Files(), planDiags)
-		return nil, &usageError{fmt.Errorf("%w: %s is not valid", errReported, file)}
-	}
-	if err != nil {
-		return nil, &usageError{err}
-	}
-	return g, nil
 }
 
 func solve(ctx context.Context, c *buildkit.Client, g *plan.Graph, opts *buildOptions) (map[string]*buildkit.Result, error) {

@@ -134,7 +134,11 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.builder, "builder", "",
 		"BuildKit address (default $BUILDKIT_HOST, else forge's local builder)")
 
-	root.AddCommand(newBuildCmd(g, stdout, stderr), newBuilderCmd(g, stdout, stderr))
+	root.AddCommand(
+		newBuildCmd(g, stdout, stderr),
+		newPlanCmd(g, stdout, stderr),
+		newBuilderCmd(g, stdout, stderr),
+	)
 	return root
 }
 

@@ -3,7 +3,6 @@ package manifest
 import (
 	"fmt"
 	"maps"
-	"path/filepath"
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
@@ -45,8 +44,8 @@ func newArtifact(n *plan.Node, dir string, dgst digest.Digest) *Artifact {
 		Tags:   img.Tags,
 		Digest: dgst.String(),
 		Inputs: Inputs{
-			Context:    relPath(dir, img.Context),
-			Dockerfile: relPath(dir, img.Dockerfile),
+			Context:    plan.RelPath(dir, img.Context),
+			Dockerfile: plan.RelPath(dir, img.Dockerfile),
 			Target:     img.Target,
 			Args:       maps.Clone(img.Args),
 		},
@@ -93,14 +92,4 @@ func (m *Manifest) prune(cfg *plan.Config) {
 			delete(m.Services, name)
 		}
 	}
-}
-
-// relPath returns path relative to dir with forward slashes, or path itself
-// when it has no relative form.
-func relPath(dir, path string) string {
-	rel, err := filepath.Rel(dir, path)
-	if err != nil {
-		return path
-	}
-	return filepath.ToSlash(rel)
 }

@@ -62,6 +62,14 @@ func (c NamedContext) String() string {
 	}
 }
 
+// relativeTo returns c with its path relative to dir.
+func (c NamedContext) relativeTo(dir string) NamedContext {
+	if c.Path != "" {
+		c.Path = RelPath(dir, c.Path)
+	}
+	return c
+}
+
 func decodeContexts(attr *hcl.Attribute, dir string, ctx *hcl.EvalContext) (map[string]NamedContext, hcl.Diagnostics) {
 	if attr == nil {
 		return nil, nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
@@ -86,10 +87,28 @@ func functions(now time.Time) map[string]function.Function {
 		"formatdate": stdlib.FormatDateFunc,
 		"timeadd":    stdlib.TimeAddFunc,
 		"timestamp":  timestampFunc(now),
-		// errors
-		"can": tryfunc.CanFunc,
-		"try": tryfunc.TryFunc,
+		// types and errors
+		"tobool":   convertFunc(cty.Bool),
+		"tonumber": convertFunc(cty.Number),
+		"tostring": convertFunc(cty.String),
+		"can":      tryfunc.CanFunc,
+		"try":      tryfunc.TryFunc,
 	}
+}
+
+// convertFunc returns a function converting its argument to ty.
+func convertFunc(ty cty.Type) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType, AllowNull: true}},
+		Type:   function.StaticReturnType(ty),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			v, err := convert.Convert(args[0], ty)
+			if err != nil {
+				return cty.NilVal, function.NewArgErrorf(0, "cannot convert to %s: %s", ty.FriendlyName(), err)
+			}
+			return v, nil
+		},
+	})
 }
 
 var base64EncodeFunc = function.New(&function.Spec{

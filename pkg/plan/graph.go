@@ -125,7 +125,7 @@ func mergeNodes(cfg *Config) ([]*Node, map[string]*Node) {
 	byImage := make(map[string]*Node)
 	var nodes []*Node
 	for _, img := range dependencyOrder(cfg) {
-		key := contentKey(img, keys)
+		key := contentKey(img, cfg.Dir, keys)
 		keys[img.Name] = key
 		n := byKey[key]
 		if n == nil {

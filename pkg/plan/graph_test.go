@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/hashicorp/hcl/v2"
 )
 
 func TestNew(t *testing.T) {
@@ -84,5 +86,162 @@ func TestNewUnknownTarget(t *testing.T) {
 			t.Errorf("New(web, %s) = %+v, want name %q and suggestion %q",
 				tt.target, unknown, tt.target, tt.suggestion)
 		}
+	}
+}
+
+const mergeConfig = `
+image "base" {
+  dockerfile = "Base.Dockerfile"
+  tags       = ["base:1"]
+}
+
+image "app" {
+  args     = { RELEASE = "1" }
+  contexts = { base = image.base }
+  tags     = ["app:1"]
+}
+
+# Declares exactly app's inputs under another name and tag.
+image "app_again" {
+  args       = { RELEASE = "1" }
+  contexts   = { base = image.base }
+  tags       = ["app:latest", "app:1"]
+  cache_from = ["type=registry,ref=cache/app"]
+}
+
+# Differs from app by one build argument.
+image "app_next" {
+  args     = { RELEASE = "2" }
+  contexts = { base = image.base }
+  tags     = ["app:2"]
+}
+
+# A base identical to base under another name: images built on either
+# are identical too.
+image "base_copy" {
+  dockerfile = "Base.Dockerfile"
+}
+
+image "app_on_copy" {
+  args     = { RELEASE = "1" }
+  contexts = { base = image.base_copy }
+}
+
+image "tests" {
+  depends_on = [image.app_next]
+}
+
+service "web"    { image = image.app }
+service "worker" { image = image.app_again }
+service "next"   { image = image.app_next }
+`
+
+func loadMerge(t *testing.T) *Config {
+	t.Helper()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM base\n")
+	writeFile(t, filepath.Join(dir, "Base.Dockerfile"), "FROM scratch\n")
+	path := filepath.Join(dir, "forge.hcl")
+	writeFile(t, path, mergeConfig)
+	return mustLoad(t, path)
+}
+
+// nodeView is what the merge tests compare of a node.
+type nodeView struct {
+	Images   []string
+	Tags     []string
+	Deps     []string
+	Services []string
+	Export   bool
+}
+
+func viewNodes(g *Graph) map[string]nodeView {
+	out := make(map[string]nodeView)
+	for _, n := range g.Nodes {
+		v := nodeView{Images: n.Images, Tags: n.Image.Tags, Services: n.Services, Export: n.Export}
+		for _, d := range n.Deps {
+			v.Deps = append(v.Deps, d.Name)
+		}
+		out[n.Name] = v
+	}
+	return out
+}
+
+func TestNewMergesIdenticalInputs(t *testing.T) {
+	cfg := loadMerge(t)
+	g, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New() error: %v", err)
+	}
+	want := map[string]nodeView{
+		"base": {Images: []string{"base", "base_copy"}, Tags: []string{"base:1", "base_copy:latest"}, Export: true},
+		"app": {Images: []string{"app", "app_again", "app_on_copy"},
+			Tags: []string{"app:1", "app:latest", "app_on_copy:latest"}, Deps: []string{"base"},
+			Services: []string{"web", "worker"}, Export: true},
+		"app_next": {Images: []string{"app_next"}, Tags: []string{"app:2"}, Deps: []string{"base"},
+			Services: []string{"next"}, Export: true},
+		"tests": {Images: []string{"tests"}, Tags: []string{"tests:latest"}, Deps: []string{"app_next"}, Export: true},
+	}
+	if diff := cmp.Diff(want, viewNodes(g), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("New() nodes mismatch (-want +got):\n%s", diff)
+	}
+	if got := g.Node("app_again").Image.CacheFrom; len(got) != 1 {
+		t.Errorf("merged node cache_from = %v, want app_again's entry", got)
+	}
+	if g.Node("app").Key == g.Node("app_next").Key {
+		t.Error("app and app_next share a key although a build arg differs")
+	}
+}
+
+func TestNewDependencyOrder(t *testing.T) {
+	g, err := New(loadMerge(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := make(map[string]int)
+	for i, n := range g.Nodes {
+		pos[n.Name] = i
+	}
+	for _, n := range g.Nodes {
+		for _, d := range n.Deps {
+			if pos[d.Name] >= pos[n.Name] {
+				t.Errorf("node %s comes before its dependency %s", n.Name, d.Name)
+			}
+		}
+	}
+}
+
+func TestNewDependencyOnlyNodesAreNotExported(t *testing.T) {
+	g, err := New(loadMerge(t), "tests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"tests": true, "app_next": false, "base": false}
+	got := make(map[string]bool)
+	for _, n := range g.Nodes {
+		got[n.Name] = n.Export
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("New(tests) exports mismatch (-want +got):\n%s", diff)
+	}
+	if len(g.Services) != 0 {
+		t.Errorf("New(tests) services = %v, want none: no service runs tests", g.Services)
+	}
+}
+
+func TestNewTagConflict(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM scratch\n")
+	path := filepath.Join(dir, "forge.hcl")
+	writeFile(t, path, "image \"a\" {\n  tags = [\"app:1\"]\n}\n"+
+		"image \"b\" {\n  target = \"other\"\n  tags   = [\"x:1\", \"docker.io/library/app:1\"]\n}\n")
+	_, err := New(mustLoad(t, path))
+	var diags hcl.Diagnostics
+	if !errors.As(err, &diags) {
+		t.Fatalf("New() error = %v, want diagnostics", err)
+	}
+	want := []diag{{Pos: "6:20", Summary: "Tag produced by two different builds", Detail: "Images a and b"}}
+	if diff := cmp.Diff(want, summarize(path, diags...), diagComparer); diff != "" {
+		t.Errorf("New() diagnostics mismatch (-want +got):\n%s", diff)
 	}
 }

@@ -385,16 +385,32 @@ func checkTag(tag string) error {
 	return nil
 }
 
-// secretWords are name fragments that mark a value as a likely secret.
-var secretWords = []string{"SECRET", "PASSWORD", "PASSWD", "TOKEN", "API_KEY", "APIKEY",
-	"PRIVATE_KEY", "CREDENTIAL", "ACCESS_KEY"}
+// secretWords are the words of a variable name that mark its value as a
+// likely secret; secretPairs are pairs of consecutive words that do.
+var (
+	secretWords = []string{"SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "TOKEN", "APIKEY",
+		"CREDENTIAL", "CREDENTIALS"}
+	secretPairs = []string{"API_KEY", "PRIVATE_KEY", "ACCESS_KEY", "SECRET_KEY", "AUTH_KEY"}
+)
 
 // LooksSecret reports whether a variable name suggests its value is a
-// secret, such as DJANGO_SECRET_KEY or NPM_TOKEN.
+// secret, such as DJANGO_SECRET_KEY or NPM_TOKEN. Names of files or paths
+// holding a secret (SECRET_KEY_FILE, TOKEN_PATH) do not.
 func LooksSecret(name string) bool {
-	upper := strings.ToUpper(name)
-	for _, w := range secretWords {
-		if strings.Contains(upper, w) {
+	words := strings.FieldsFunc(strings.ToUpper(name), func(r rune) bool {
+		return r == '_' || r == '-' || r == '.'
+	})
+	if len(words) == 0 {
+		return false
+	}
+	if last := words[len(words)-1]; last == "FILE" || last == "PATH" || last == "DIR" {
+		return false
+	}
+	for i, w := range words {
+		if slices.Contains(secretWords, w) {
+			return true
+		}
+		if i > 0 && slices.Contains(secretPairs, words[i-1]+"_"+w) {
 			return true
 		}
 	}

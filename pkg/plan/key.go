@@ -32,11 +32,13 @@ type keyInputs struct {
 }
 
 // contentKey returns the key of img's build inputs. keys holds the keys of
-// the image blocks img's contexts name; they must be computed first.
-func contentKey(img *Image, keys map[string]digest.Digest) digest.Digest {
+// the image blocks img's contexts name; they must be computed first. Paths
+// enter the key relative to dir, the configuration's directory, so that a
+// project has the same keys wherever it is checked out.
+func contentKey(img *Image, dir string, keys map[string]digest.Digest) digest.Digest {
 	in := keyInputs{
-		Context:          img.Context,
-		Dockerfile:       img.Dockerfile,
+		Context:          RelPath(dir, img.Context),
+		Dockerfile:       relIfSet(dir, img.Dockerfile),
 		DockerfileInline: img.DockerfileInline,
 		Target:           img.Target,
 		Args:             img.Args,
@@ -55,12 +57,15 @@ func contentKey(img *Image, keys map[string]digest.Digest) digest.Digest {
 	if len(img.Contexts) > 0 {
 		in.Contexts = make(map[string]string, len(img.Contexts))
 		for name, c := range img.Contexts {
-			src := c.String()
+			src := c.relativeTo(dir).String()
 			if c.Kind == ContextImage {
 				src = "key:" + keys[c.Image].String()
 			}
 			in.Contexts[name] = src
 		}
+	}
+	for i, s := range in.Secrets {
+		in.Secrets[i].File = relIfSet(dir, s.File)
 	}
 	slices.SortFunc(in.Secrets, func(a, b Secret) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortFunc(in.SSH, func(a, b SSH) int { return strings.Compare(a.ID, b.ID) })
@@ -79,4 +84,11 @@ func sortedCopy(s []string) []string {
 	c := slices.Clone(s)
 	slices.Sort(c)
 	return c
+}
+
+func relIfSet(dir, path string) string {
+	if path == "" {
+		return ""
+	}
+	return RelPath(dir, path)
 }

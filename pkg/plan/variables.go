@@ -185,11 +185,17 @@ func (v *declaredVariable) rawValue(given *rawValue, constants *hcl.EvalContext)
 		if v.Type == cty.String || v.Type == cty.DynamicPseudoType {
 			return cty.StringVal(*given.text), given.source, nil
 		}
+		// A typed value given as text is an HCL expression: 3, true,
+		// ["a", "b"] or { k = "v" }.
 		expr, diags := hclsyntax.ParseExpression([]byte(*given.text), given.source, hcl.InitialPos)
 		if diags.HasErrors() {
 			return cty.NilVal, given.source, valueSyntaxError(v, given, diags)
 		}
-		given.expr = expr
+		val, diags := expr.Value(constants)
+		if diags.HasErrors() {
+			return cty.NilVal, given.source, valueSyntaxError(v, given, diags)
+		}
+		return val, given.source, nil
 	}
 	val, diags := given.expr.Value(constants)
 	return val, given.source, diags
