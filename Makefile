@@ -6,25 +6,34 @@ BIN          := $(CURDIR)/bin
 # buildkitd is built from the moby/buildkit module go.mod pins for the
 # client library, so the daemon and the client are always the same version.
 BUILDKITD    := $(BIN)/buildkitd
-RUNC_VERSION := 1.1.5+ds1-1+deb12u1
+# Debian packages, pinned: runc runs build steps; busybox-static gives the
+# end-to-end tests a shell image without a registry.
+RUNC_VERSION    := 1.1.5+ds1-1+deb12u1
+BUSYBOX_VERSION := 1:1.35.0-4+deb12u1+b1
 
 export FORGE_BUILDKITD := $(BUILDKITD)
 
-.PHONY: all build tools runc buildkitd test unit demo image lint clean
+.PHONY: all build tools debs buildkitd test unit fuzz bench demo image lint clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/forge ./cmd/forge
 
-## tools: the local builder's pinned dependencies (runc, buildkitd)
-tools: runc buildkitd
+## tools: the pinned dependencies of the local builder and the tests
+tools: debs buildkitd
 
-runc:
-	@if [ "$$(dpkg-query -W -f='$${Version}' runc 2>/dev/null)" != "$(RUNC_VERSION)" ]; then \
-		echo "installing runc $(RUNC_VERSION)"; \
+DEBS := runc=$(RUNC_VERSION) busybox-static=$(BUSYBOX_VERSION)
+
+debs:
+	@missing=""; for pkg in $(DEBS); do \
+		name=$${pkg%%=*}; version=$${pkg#*=}; \
+		[ "$$(dpkg-query -W -f='$${Version}' $$name 2>/dev/null)" = "$$version" ] || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq --no-install-recommends runc=$(RUNC_VERSION); \
+			apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 buildkitd: $(BUILDKITD)
@@ -36,10 +45,20 @@ $(BUILDKITD): go.mod go.sum
 test: tools
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	$(MAKE) fuzz FUZZTIME=20s
 
 ## unit: the tests that need no daemon
 unit:
 	$(GO) test -count=1 ./pkg/...
+
+## fuzz: fuzz parse and plan (FUZZTIME=10m for a long run)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParsePlan -fuzztime $(FUZZTIME) ./pkg/plan/
+
+## bench: the Go benchmarks
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
 
 ## demo: build examples/hello (three services, one image) on the local builder
 demo: tools build

@@ -2,20 +2,22 @@ package buildkit
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
-	"strings"
+	"maps"
 
 	"github.com/docker/cli/cli/config"
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/frontend/dockerui"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/identity"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
+	"github.com/moby/buildkit/solver/pb"
 	"github.com/opencontainers/go-digest"
-	"github.com/tonistiigi/fsutil"
 
 	"github.com/forge-build/forge/pkg/plan"
 )
@@ -34,17 +36,28 @@ type Result struct {
 }
 
 // Solve builds n once and exports it under all its tags with a single image
-// export. Status updates go to status, which Solve closes when it returns;
-// status may be nil.
+// export. Images n needs through named contexts are built inside the same
+// solve and not exported. Status updates go to status, which Solve closes
+// when it returns; status may be nil.
 func (c *Client) Solve(ctx context.Context, n *plan.Node, status chan *client.SolveStatus) (*Result, error) {
-	opt, err := solveOpt(n)
+	req := newRequest()
+	defer req.close()
+	opt, err := solveOpt(n, req)
 	if err != nil {
 		if status != nil {
 			close(status)
 		}
 		return nil, err
 	}
-	resp, err := c.bk.Solve(ctx, nil, opt, status)
+	var resp *client.SolveResponse
+	if hasImageContexts(n) {
+		opt.Frontend, opt.FrontendAttrs = "", nil
+		resp, err = c.bk.Build(ctx, opt, "forge", func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
+			return solveInGateway(ctx, gw, n, req)
+		}, status)
+	} else {
+		resp, err = c.bk.Solve(ctx, nil, opt, status)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("building image %s: %w", n.Name, err)
 	}
@@ -55,43 +68,149 @@ func (c *Client) Solve(ctx context.Context, n *plan.Node, status chan *client.So
 	return &Result{Node: n, Digest: dgst, Ref: opt.Ref}, nil
 }
 
-func solveOpt(n *plan.Node) (client.SolveOpt, error) {
-	img := n.Image
-	contextFS, err := fsutil.NewFS(img.Context)
-	if err != nil {
-		return client.SolveOpt{}, fmt.Errorf("image %s: build context: %w", n.Name, err)
+func hasImageContexts(n *plan.Node) bool {
+	for _, c := range n.Image.Contexts {
+		if c.Kind == plan.ContextImage {
+			return true
+		}
 	}
-	dockerfileFS, err := fsutil.NewFS(filepath.Dir(img.Dockerfile))
-	if err != nil {
-		return client.SolveOpt{}, fmt.Errorf("image %s: dockerfile: %w", n.Name, err)
-	}
-	return client.SolveOpt{
-		Frontend:      dockerfileFrontend,
-		FrontendAttrs: frontendAttrs(img),
-		// The frontend reads .dockerignore from the context and asks for
-		// the context without the files it excludes.
-		LocalMounts: map[string]fsutil.FS{
-			dockerui.DefaultLocalNameContext:    contextFS,
-			dockerui.DefaultLocalNameDockerfile: dockerfileFS,
-		},
-		Exports: []client.ExportEntry{{
-			Type:  client.ExporterImage,
-			Attrs: map[string]string{"name": strings.Join(img.Tags, ",")},
-		}},
-		Session: []session.Attachable{registryAuth()},
-		Ref:     identity.NewID(),
-	}, nil
+	return false
 }
 
-func frontendAttrs(img *plan.Image) map[string]string {
-	attrs := map[string]string{"filename": filepath.Base(img.Dockerfile)}
-	if img.Target != "" {
-		attrs["target"] = img.Target
+// solveOpt returns the options of n's solve. Without image contexts, n is
+// solved by the Dockerfile frontend directly, under the frontend's default
+// local names; otherwise the gateway build registers every image's locals.
+func solveOpt(n *plan.Node, req *request) (client.SolveOpt, error) {
+	opt := client.SolveOpt{
+		Frontend:     dockerfileFrontend,
+		Exports:      []client.ExportEntry{imageExport(n)},
+		CacheImports: caches(n.Image.CacheFrom),
+		CacheExports: caches(n.Image.CacheTo),
+		Ref:          identity.NewID(),
 	}
-	for name, value := range img.Args {
-		attrs["build-arg:"+name] = value
+	if n.Image.Network == "host" {
+		opt.AllowedEntitlements = []string{"network.host"}
 	}
-	return attrs
+	var err error
+	if hasImageContexts(n) {
+		err = addTree(n, req, map[*plan.Node]bool{})
+	} else {
+		opt.FrontendAttrs, err = req.addImage(n.Image, locals{})
+	}
+	if err != nil {
+		return client.SolveOpt{}, err
+	}
+	opt.LocalMounts = req.mounts
+	opt.OCIStores = req.ociStores
+	opt.Session = append([]session.Attachable{registryAuth()}, req.session...)
+	return opt, nil
+}
+
+// addTree registers the locals and session services of n and of every node
+// it needs, each under its own local names.
+func addTree(n *plan.Node, req *request, seen map[*plan.Node]bool) error {
+	if seen[n] {
+		return nil
+	}
+	seen[n] = true
+	attrs, err := req.addImage(n.Image, nodeLocals(n))
+	if err != nil {
+		return err
+	}
+	req.attrs[n.Name] = attrs
+	for _, dep := range n.Deps {
+		if err := addTree(dep, req, seen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func nodeLocals(n *plan.Node) locals {
+	return locals{prefix: "forge-" + n.Name + "-"}
+}
+
+// solveInGateway solves n with the Dockerfile frontend after the images its
+// named contexts name, passing each of those results in as a frontend
+// input together with its image configuration.
+func solveInGateway(ctx context.Context, gw gateway.Client, n *plan.Node, req *request) (*gateway.Result, error) {
+	l := nodeLocals(n)
+	attrs := maps.Clone(req.attrs[n.Name])
+	attrs["dockerfilekey"] = l.dockerfile()
+	excludes, err := dockerignore(n.Image)
+	if err != nil {
+		return nil, err
+	}
+	inputs := map[string]*pb.Definition{}
+	contextDef, err := llb.Local(l.context(), llb.ExcludePatterns(excludes),
+		llb.SharedKeyHint(n.Image.Context)).Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inputs[dockerui.DefaultLocalNameContext] = contextDef.ToPB()
+	for name, c := range n.Image.Contexts {
+		if c.Kind != plan.ContextImage {
+			continue
+		}
+		if err := addImageInput(ctx, gw, n, name, c.Image, req, attrs, inputs); err != nil {
+			return nil, err
+		}
+	}
+	return gw.Solve(ctx, gateway.SolveRequest{
+		Frontend:       dockerfileFrontend,
+		FrontendOpt:    attrs,
+		FrontendInputs: inputs,
+	})
+}
+
+// addImageInput solves the node that image belongs to and passes its result
+// to n's solve as the named context name.
+func addImageInput(ctx context.Context, gw gateway.Client, n *plan.Node, name, image string,
+	req *request, attrs map[string]string, inputs map[string]*pb.Definition) error {
+	dep := depNode(n, image)
+	if dep == nil {
+		return fmt.Errorf("image %s: no build node for context %s (image.%s)", n.Name, name, image)
+	}
+	res, err := solveInGateway(ctx, gw, dep, req)
+	if err != nil {
+		return err
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return fmt.Errorf("image %s: context %s: a multi-platform image cannot be a named context: %w",
+			n.Name, name, err)
+	}
+	st, err := ref.ToState()
+	if err != nil {
+		return err
+	}
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return err
+	}
+	inputKey := "forge-image-" + dep.Name
+	inputs[inputKey] = def.ToPB()
+	attrs["context:"+name] = "input:" + inputKey
+	if cfg, ok := res.Metadata[exptypes.ExporterImageConfigKey]; ok {
+		meta, err := json.Marshal(map[string][]byte{exptypes.ExporterImageConfigKey: cfg})
+		if err != nil {
+			return err
+		}
+		attrs["input-metadata:"+inputKey] = string(meta)
+	}
+	return nil
+}
+
+// depNode returns the node among n's dependencies that builds image.
+func depNode(n *plan.Node, image string) *plan.Node {
+	for _, d := range n.Deps {
+		for _, name := range d.Images {
+			if name == image {
+				return d
+			}
+		}
+	}
+	return nil
 }
 
 // registryAuth answers the daemon's requests for registry credentials from

@@ -3,10 +3,13 @@ package buildkit
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/moby/buildkit/client"
+	"github.com/opencontainers/go-digest"
 
 	"github.com/forge-build/forge/pkg/plan"
 )
@@ -28,7 +31,7 @@ func TestSolveOpt(t *testing.T) {
 		},
 		Services: []string{"web", "worker"},
 	}
-	opt, err := solveOpt(n)
+	opt, err := solveOpt(n, newRequest())
 	if err != nil {
 		t.Fatalf("solveOpt() error: %v", err)
 	}
@@ -61,5 +64,81 @@ func TestSolveOpt(t *testing.T) {
 func TestNewProgressRejectsUnknownMode(t *testing.T) {
 	if _, err := NewProgress(t.Context(), nil, "fancy"); err == nil {
 		t.Error("NewProgress(fancy) succeeded, want an error")
+	}
+}
+
+func TestSolveOptEveryAttribute(t *testing.T) {
+	dir := t.TempDir()
+	layout := filepath.Join(dir, "layout")
+	shared := filepath.Join(dir, "shared")
+	for _, d := range []string{layout, shared} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	img := &plan.Image{
+		Name:             "app",
+		Context:          dir,
+		DockerfileInline: "FROM scratch\n",
+		Args:             map[string]string{"A": "1"},
+		Labels:           map[string]string{"team": "core"},
+		Annotations:      map[string]string{"org.opencontainers.image.source": "https://example.com"},
+		Tags:             []string{"app:1"},
+		Platforms:        []string{"linux/amd64", "linux/arm64"},
+		CacheFrom:        []plan.Cache{{Type: "registry", Attrs: map[string]string{"ref": "r/cache"}}},
+		CacheTo:          []plan.Cache{{Type: "inline", Attrs: map[string]string{}}},
+		Contexts: map[string]plan.NamedContext{
+			"alpine": {Kind: plan.ContextDockerImage, Ref: "alpine:3.20"},
+			"shared": {Kind: plan.ContextLocal, Path: shared},
+			"debian": {Kind: plan.ContextOCILayout, Path: layout, Digest: digest.Digest("sha256:" + strings.Repeat("c", 64))},
+			"repo":   {Kind: plan.ContextURL, Ref: "https://example.com/repo.git"},
+		},
+		Secrets: []plan.Secret{{ID: "npm", Env: "NPM_TOKEN"}},
+		NoCache: true,
+		Pull:    true,
+		Network: "host",
+	}
+	req := newRequest()
+	defer req.close()
+	opt, err := solveOpt(&plan.Node{Name: "app", Image: img}, req)
+	if err != nil {
+		t.Fatalf("solveOpt() error: %v", err)
+	}
+	wantAttrs := map[string]string{
+		"filename":           "Dockerfile",
+		"build-arg:A":        "1",
+		"label:team":         "core",
+		"platform":           "linux/amd64,linux/arm64",
+		"no-cache":           "",
+		"image-resolve-mode": "pull",
+		"force-network-mode": "host",
+		"context:alpine":     "docker-image://alpine:3.20",
+		"context:shared":     "local:" + locals{}.named("shared"),
+		"context:debian":     "oci-layout://" + locals{}.named("debian") + "@sha256:" + strings.Repeat("c", 64),
+		"context:repo":       "https://example.com/repo.git",
+	}
+	if diff := cmp.Diff(wantAttrs, opt.FrontendAttrs); diff != "" {
+		t.Errorf("solveOpt() frontend attrs mismatch (-want +got):\n%s", diff)
+	}
+	if got := opt.Exports[0].Attrs["annotation.org.opencontainers.image.source"]; got != "https://example.com" {
+		t.Errorf("solveOpt() export annotation = %q", got)
+	}
+	if len(opt.CacheImports) != 1 || len(opt.CacheExports) != 1 || opt.CacheExports[0].Type != "inline" {
+		t.Errorf("solveOpt() caches = %v / %v", opt.CacheImports, opt.CacheExports)
+	}
+	if opt.LocalMounts[locals{}.named("shared")] == nil || opt.OCIStores[locals{}.named("debian")] == nil {
+		t.Errorf("solveOpt() mounts %v, OCI stores %v: want the named contexts", opt.LocalMounts, opt.OCIStores)
+	}
+	if !slices.Contains(opt.AllowedEntitlements, "network.host") {
+		t.Errorf("solveOpt() entitlements = %v, want network.host", opt.AllowedEntitlements)
+	}
+	// auth, and the secret provider
+	if len(opt.Session) != 2 {
+		t.Errorf("solveOpt() session attachables = %d, want auth and secrets", len(opt.Session))
+	}
+	for key, value := range opt.FrontendAttrs {
+		if strings.Contains(key, "NPM_TOKEN") || strings.Contains(value, "NPM_TOKEN") {
+			t.Errorf("secret source leaked into frontend attribute %s=%s", key, value)
+		}
 	}
 }

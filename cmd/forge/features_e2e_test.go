@@ -1,0 +1,234 @@
+package main
+
+// End-to-end tests of the image attributes beyond the basics: image and
+// OCI-layout named contexts, secrets, inline Dockerfiles, labels. Steps that
+// RUN a command use a busybox image assembled from Debian's busybox-static.
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/forge-build/forge/pkg/manifest"
+)
+
+// busyboxPath is where Debian's busybox-static installs the binary.
+const busyboxPath = "/bin/busybox"
+
+func requireBusybox(t *testing.T) []byte {
+	t.Helper()
+	data, err := os.ReadFile(busyboxPath)
+	if err == nil {
+		return data
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("end-to-end test cannot run in CI: %v (make tools installs busybox-static)", err)
+	}
+	t.Skipf("end-to-end test skipped: %v (make tools installs busybox-static)", err)
+	return nil
+}
+
+// busyboxDockerfile makes an image with busybox and its applets in /bin.
+const busyboxDockerfile = `FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+`
+
+func TestBuildImageContext(t *testing.T) {
+	requireDaemon(t)
+	project := writeProject(t, map[string]string{
+		"forge.hcl": `
+image "base" {
+  context = "base"
+  tags    = ["forge.test/base:1"]
+}
+image "app" {
+  context  = "app"
+  contexts = { base = image.base }
+  labels   = { "org.example.role" = "app" }
+  tags     = ["forge.test/app:1"]
+}
+service "web" { image = image.app }
+`,
+		"base/Dockerfile": busyboxDockerfile,
+		"app/Dockerfile": "FROM base\nCOPY hello.txt /app/hello.txt\n" +
+			"RUN [\"/bin/sh\", \"-c\", \"test -x /bin/busybox && cat /app/hello.txt > /app/seen.txt\"]\n",
+		"app/hello.txt": "hello\n",
+	})
+	writeBusybox(t, filepath.Join(project, "base"))
+	e := newEnv(t)
+
+	res := e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "plain", "app")
+	if res.code != 0 {
+		t.Fatalf("forge build app: exit %d\n%s", res.code, res.stderr)
+	}
+	records := history(t, e.builder)
+	if len(records) != 1 {
+		t.Fatalf("daemon history holds %d solves, want 1 (base built inside app's solve)", len(records))
+	}
+	checkSingleExport(t, records[0], []string{"forge.test/app:1"})
+	if cfg := records[0].ExporterResponse["containerimage.config"]; !strings.Contains(cfg, `"org.example.role":"app"`) {
+		t.Errorf("exported image config lacks the label:\n%s", cfg)
+	}
+	m, err := manifest.Read(filepath.Join(project, manifest.DefaultName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.Artifacts["base"]; ok {
+		t.Error("manifest records base, which was built only as app's context")
+	}
+}
+
+func TestBuildSecretNeverLeaks(t *testing.T) {
+	requireDaemon(t)
+	const secret = "s3cr3t-v4lue-0f-th3-t3st"
+	project := writeProject(t, map[string]string{
+		"forge.hcl": `
+image "app" {
+  secrets = [{ id = "token", env = "FORGE_TEST_TOKEN" }]
+  tags    = ["forge.test/secret:1"]
+}
+`,
+		// The step compares the secret's digest, so the Dockerfile does not
+		// hold the value it checks for.
+		"Dockerfile": busyboxDockerfile +
+			"RUN --mount=type=secret,id=token [\"/bin/sh\", \"-c\", " +
+			"\"sha256sum /run/secrets/token | grep -q " + digest.FromString(secret).Encoded() +
+			" && echo secret-ok > /ok\"]\n",
+	})
+	writeBusybox(t, project)
+	e := newEnv(t)
+	e.vars = append(e.vars, "FORGE_TEST_TOKEN="+secret)
+
+	res := e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "plain")
+	if res.code != 0 {
+		t.Fatalf("forge build with a secret: exit %d\n%s", res.code, strings.ReplaceAll(res.stderr, secret, "***"))
+	}
+	data, err := os.ReadFile(filepath.Join(project, manifest.DefaultName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := history(t, e.builder)[0]
+	recJSON, _ := json.Marshal(rec)
+	for where, text := range map[string]string{
+		"stdout": res.stdout, "stderr": res.stderr, "manifest": string(data), "build record": string(recJSON),
+	} {
+		if strings.Contains(text, secret) {
+			t.Errorf("the secret value appears in the %s", where)
+		}
+	}
+
+	// The secret is not part of the cache key: rebuild without the cache.
+	e.vars = append(e.vars, "FORGE_TEST_TOKEN=wrong")
+	res = e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "quiet",
+		"--set", "app.no_cache=true")
+	if res.code == 0 {
+		t.Error("forge build with the wrong secret value succeeded; the RUN step does not read the secret")
+	}
+}
+
+func TestBuildOCILayoutContextAndInlineDockerfile(t *testing.T) {
+	requireDaemon(t)
+	busybox := requireBusybox(t)
+	project := writeProject(t, map[string]string{
+		"forge.hcl": `
+image "app" {
+  dockerfile_inline = <<-EOF
+    FROM debian:bookworm-slim
+    RUN ["/bin/busybox", "sh", "-c", "/bin/busybox test -x /bin/busybox"]
+  EOF
+  contexts = { "debian:bookworm-slim" = "oci-layout://layout:bookworm-slim" }
+  tags     = ["forge.test/layout:1"]
+}
+`,
+	})
+	writeOCILayout(t, filepath.Join(project, "layout"), "bookworm-slim", map[string][]byte{"bin/busybox": busybox})
+	e := newEnv(t)
+
+	res := e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "plain")
+	if res.code != 0 {
+		t.Fatalf("forge build from an OCI layout: exit %d\n%s", res.code, res.stderr)
+	}
+}
+
+func writeBusybox(t *testing.T, dir string) {
+	t.Helper()
+	data := requireBusybox(t)
+	if err := os.WriteFile(filepath.Join(dir, "busybox"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeOCILayout writes an OCI image layout at dir holding one linux/amd64
+// image tagged tag, of one layer with files (path → content, mode 0755).
+func writeOCILayout(t *testing.T, dir, tag string, files map[string][]byte) {
+	t.Helper()
+	var layer bytes.Buffer
+	tw := tar.NewWriter(&layer)
+	for name, data := range files {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	diffID := digest.FromBytes(layer.Bytes())
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(layer.Bytes())
+	zw.Close()
+
+	layerDesc := writeBlob(t, dir, ocispecs.MediaTypeImageLayerGzip, gz.Bytes())
+	config := ocispecs.Image{
+		Platform: ocispecs.Platform{Architecture: "amd64", OS: "linux"},
+		RootFS:   ocispecs.RootFS{Type: "layers", DiffIDs: []digest.Digest{diffID}},
+	}
+	configDesc := writeBlob(t, dir, ocispecs.MediaTypeImageConfig, mustJSON(t, config))
+	man := ocispecs.Manifest{MediaType: ocispecs.MediaTypeImageManifest, Config: configDesc,
+		Layers: []ocispecs.Descriptor{layerDesc}}
+	man.SchemaVersion = 2
+	manDesc := writeBlob(t, dir, ocispecs.MediaTypeImageManifest, mustJSON(t, man))
+	manDesc.Annotations = map[string]string{ocispecs.AnnotationRefName: tag}
+	index := ocispecs.Index{MediaType: ocispecs.MediaTypeImageIndex, Manifests: []ocispecs.Descriptor{manDesc}}
+	index.SchemaVersion = 2
+	writeFileT(t, filepath.Join(dir, ocispecs.ImageIndexFile), mustJSON(t, index))
+	writeFileT(t, filepath.Join(dir, ocispecs.ImageLayoutFile), []byte(`{"imageLayoutVersion":"1.0.0"}`))
+}
+
+func writeBlob(t *testing.T, dir, mediaType string, data []byte) ocispecs.Descriptor {
+	t.Helper()
+	dgst := digest.FromBytes(data)
+	writeFileT(t, filepath.Join(dir, "blobs", dgst.Algorithm().String(), dgst.Encoded()), data)
+	return ocispecs.Descriptor{MediaType: mediaType, Digest: dgst, Size: int64(len(data))}
+}
+
+func writeFileT(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}

@@ -1,0 +1,257 @@
+package buildkit
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/plugins/content/local"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/moby/buildkit/session/sshforward/sshprovider"
+	"github.com/moby/patternmatcher/ignorefile"
+	"github.com/opencontainers/go-digest"
+	"github.com/tonistiigi/fsutil"
+
+	"github.com/forge-build/forge/pkg/plan"
+)
+
+// request gathers what one solve sends to the daemon: frontend attributes
+// per image, and the directories, OCI stores and session services shared
+// by the whole solve.
+type request struct {
+	// attrs are the frontend attributes of each image solved in a gateway
+	// build, by node name.
+	attrs     map[string]map[string]string
+	mounts    map[string]fsutil.FS
+	ociStores map[string]content.Store
+	session   []session.Attachable
+	// cleanup removes the temporary files the request created.
+	cleanup []func()
+}
+
+func newRequest() *request {
+	return &request{
+		attrs:     map[string]map[string]string{},
+		mounts:    map[string]fsutil.FS{},
+		ociStores: map[string]content.Store{},
+	}
+}
+
+func (r *request) close() {
+	for _, f := range r.cleanup {
+		f()
+	}
+}
+
+// locals names the directories one image's build reads: its context and
+// the directory holding its Dockerfile. The image solved by a plain solve
+// uses the frontend's default names; images solved inside a gateway build
+// get names of their own.
+type locals struct {
+	prefix string
+}
+
+func (l locals) context() string {
+	if l.prefix == "" {
+		return dockerui.DefaultLocalNameContext
+	}
+	return l.prefix + "context"
+}
+
+func (l locals) dockerfile() string {
+	if l.prefix == "" {
+		return dockerui.DefaultLocalNameDockerfile
+	}
+	return l.prefix + "dockerfile"
+}
+
+// named returns the session name of the named context name: a digest of
+// it, since context names hold characters (debian:bookworm) that local and
+// store names cannot.
+func (l locals) named(name string) string {
+	return "forge-named-" + digest.FromString(l.prefix + name).Encoded()[:16]
+}
+
+// addImage adds what img's build needs to r and returns its frontend
+// attributes. Contexts naming other image blocks are left to the caller.
+func (r *request) addImage(img *plan.Image, l locals) (map[string]string, error) {
+	attrs := frontendAttrs(img)
+	if err := r.addSources(img, l, attrs); err != nil {
+		return nil, err
+	}
+	if err := r.addContexts(img, l, attrs); err != nil {
+		return nil, err
+	}
+	if err := r.addSecrets(img); err != nil {
+		return nil, err
+	}
+	return attrs, nil
+}
+
+func (r *request) addSources(img *plan.Image, l locals, attrs map[string]string) error {
+	contextFS, err := fsutil.NewFS(img.Context)
+	if err != nil {
+		return fmt.Errorf("image %s: build context: %w", img.Name, err)
+	}
+	r.mounts[l.context()] = contextFS
+	dockerfileDir := filepath.Dir(img.Dockerfile)
+	if img.DockerfileInline != "" {
+		if dockerfileDir, err = r.writeInline(img); err != nil {
+			return err
+		}
+		attrs["filename"] = "Dockerfile"
+	}
+	dockerfileFS, err := fsutil.NewFS(dockerfileDir)
+	if err != nil {
+		return fmt.Errorf("image %s: dockerfile: %w", img.Name, err)
+	}
+	r.mounts[l.dockerfile()] = dockerfileFS
+	return nil
+}
+
+// writeInline writes an inline Dockerfile to a temporary directory, removed
+// when the request closes, and returns the directory.
+func (r *request) writeInline(img *plan.Image) (string, error) {
+	dir, err := os.MkdirTemp("", "forge-dockerfile-")
+	if err != nil {
+		return "", fmt.Errorf("image %s: inline Dockerfile: %w", img.Name, err)
+	}
+	r.cleanup = append(r.cleanup, func() { os.RemoveAll(dir) })
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(img.DockerfileInline), 0o600); err != nil {
+		return "", fmt.Errorf("image %s: inline Dockerfile: %w", img.Name, err)
+	}
+	return dir, nil
+}
+
+func frontendAttrs(img *plan.Image) map[string]string {
+	attrs := map[string]string{"filename": filepath.Base(img.Dockerfile)}
+	set := func(key, value string) {
+		if value != "" {
+			attrs[key] = value
+		}
+	}
+	set("target", img.Target)
+	set("platform", strings.Join(img.Platforms, ","))
+	if img.Network != "" && img.Network != "default" {
+		attrs["force-network-mode"] = img.Network
+	}
+	if img.NoCache {
+		attrs["no-cache"] = ""
+	}
+	if img.Pull {
+		attrs["image-resolve-mode"] = "pull"
+	}
+	for name, value := range img.Args {
+		attrs["build-arg:"+name] = value
+	}
+	for name, value := range img.Labels {
+		attrs["label:"+name] = value
+	}
+	return attrs
+}
+
+// addContexts passes img's named contexts that are not other image blocks.
+func (r *request) addContexts(img *plan.Image, l locals, attrs map[string]string) error {
+	for name, c := range img.Contexts {
+		key := "context:" + name
+		switch c.Kind {
+		case plan.ContextDockerImage:
+			attrs[key] = "docker-image://" + c.Ref
+		case plan.ContextURL:
+			attrs[key] = c.Ref
+		case plan.ContextLocal:
+			fs, err := fsutil.NewFS(c.Path)
+			if err != nil {
+				return fmt.Errorf("image %s: context %s: %w", img.Name, name, err)
+			}
+			r.mounts[l.named(name)] = fs
+			attrs[key] = "local:" + l.named(name)
+		case plan.ContextOCILayout:
+			store, err := local.NewStore(c.Path)
+			if err != nil {
+				return fmt.Errorf("image %s: context %s: %w", img.Name, name, err)
+			}
+			r.ociStores[l.named(name)] = store
+			attrs[key] = "oci-layout://" + l.named(name) + "@" + c.Digest.String()
+		}
+	}
+	return nil
+}
+
+// addSecrets attaches img's secrets and SSH forwards to the session. Their
+// values are read by BuildKit's session providers when a RUN step mounts
+// them, and go nowhere else.
+func (r *request) addSecrets(img *plan.Image) error {
+	if len(img.Secrets) > 0 {
+		var sources []secretsprovider.Source
+		for _, s := range img.Secrets {
+			sources = append(sources, secretsprovider.Source{ID: s.ID, Env: s.Env, FilePath: s.File})
+		}
+		store, err := secretsprovider.NewStore(sources)
+		if err != nil {
+			return fmt.Errorf("image %s: secrets: %w", img.Name, err)
+		}
+		r.session = append(r.session, secretsprovider.NewSecretProvider(store))
+	}
+	if len(img.SSH) > 0 {
+		var confs []sshprovider.AgentConfig
+		for _, s := range img.SSH {
+			confs = append(confs, sshprovider.AgentConfig{ID: s.ID, Paths: s.Paths})
+		}
+		agent, err := sshprovider.NewSSHAgentProvider(confs)
+		if err != nil {
+			return fmt.Errorf("image %s: ssh: %w", img.Name, err)
+		}
+		r.session = append(r.session, agent)
+	}
+	return nil
+}
+
+// imageExport returns the single export of n: an image named by every tag
+// at once, with n's annotations on its manifest.
+func imageExport(n *plan.Node) client.ExportEntry {
+	attrs := map[string]string{"name": strings.Join(n.Image.Tags, ",")}
+	for k, v := range n.Image.Annotations {
+		attrs["annotation."+k] = v
+	}
+	return client.ExportEntry{Type: client.ExporterImage, Attrs: attrs}
+}
+
+func caches(list []plan.Cache) []client.CacheOptionsEntry {
+	var out []client.CacheOptionsEntry
+	for _, c := range list {
+		out = append(out, client.CacheOptionsEntry{Type: c.Type, Attrs: c.Attrs})
+	}
+	return out
+}
+
+// dockerignore returns the exclude patterns that apply to img's context:
+// those of DOCKERFILE.dockerignore next to its Dockerfile, else of the
+// context's .dockerignore.
+func dockerignore(img *plan.Image) ([]string, error) {
+	candidates := []string{filepath.Join(img.Context, ".dockerignore")}
+	if img.Dockerfile != "" {
+		candidates = append([]string{img.Dockerfile + ".dockerignore"}, candidates...)
+	}
+	for _, path := range candidates {
+		f, err := os.Open(path)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w", img.Name, err)
+		}
+		defer f.Close()
+		patterns, err := ignorefile.ReadAll(f)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: reading %s: %w", img.Name, path, err)
+		}
+		return patterns, nil
+	}
+	return nil, nil
+}
