@@ -29,15 +29,22 @@ type Manifest struct {
 	Artifacts map[string]*Artifact `json:"artifacts"`
 	// Services are the containers that run artifacts, keyed by service name.
 	Services map[string]*Service `json:"services"`
+	// Tasks are one-off commands run from artifacts, keyed by task name.
+	Tasks map[string]*Task `json:"tasks,omitempty"`
 }
 
 // Artifact is one built image.
 type Artifact struct {
+	// Images are the image blocks whose identical inputs this artifact
+	// builds; the artifact's key is the first.
+	Images []string `json:"images"`
 	// Tags are the references the image was exported under, all by one
 	// export.
 	Tags []string `json:"tags"`
 	// Digest is the image manifest (or index) digest.
 	Digest string `json:"digest"`
+	// Key identifies the build inputs, as forge plan shows it.
+	Key    string `json:"key"`
 	Inputs Inputs `json:"inputs"`
 }
 
@@ -45,10 +52,18 @@ type Artifact struct {
 // directory holding forge.hcl, so a manifest reads the same on every
 // machine.
 type Inputs struct {
-	Context    string            `json:"context"`
-	Dockerfile string            `json:"dockerfile"`
+	Context string `json:"context"`
+	// Dockerfile is empty when the Dockerfile was written in forge.hcl.
+	Dockerfile string            `json:"dockerfile,omitempty"`
 	Target     string            `json:"target,omitempty"`
 	Args       map[string]string `json:"args,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	Platforms  []string          `json:"platforms,omitempty"`
+	// Contexts are the named contexts, by name.
+	Contexts map[string]string `json:"contexts,omitempty"`
+	// Secrets are the ids of the build secrets; their values are never
+	// recorded.
+	Secrets []string `json:"secrets,omitempty"`
 }
 
 // Service is one container definition, pinned to the image that was built.
@@ -57,9 +72,33 @@ type Service struct {
 	Artifact string `json:"artifact"`
 	// Image is the artifact's first tag pinned by digest (NAME:TAG@DIGEST),
 	// so a runtime starts exactly what was built.
-	Image   string            `json:"image"`
-	Command []string          `json:"command,omitempty"`
-	Env     map[string]string `json:"env,omitempty"`
+	Image      string   `json:"image"`
+	Command    []string `json:"command,omitempty"`
+	Entrypoint []string `json:"entrypoint,omitempty"`
+	WorkingDir string   `json:"workingDir,omitempty"`
+	User       string   `json:"user,omitempty"`
+	// Env is the runtime environment. No build argument is copied into it.
+	Env map[string]string `json:"env,omitempty"`
+	// SecretEnv names variables the runtime must provide; their values are
+	// never recorded.
+	SecretEnv []string `json:"secretEnv,omitempty"`
+	EnvFiles  []string `json:"envFiles,omitempty"`
+	Ports     []string `json:"ports,omitempty"`
+	// Volumes are in SOURCE:TARGET[:OPTIONS] form, bind sources relative to
+	// the directory holding forge.hcl.
+	Volumes   []string `json:"volumes,omitempty"`
+	DependsOn []string `json:"dependsOn,omitempty"`
+}
+
+// Task is a one-off command run from an artifact.
+type Task struct {
+	Artifact  string            `json:"artifact"`
+	Image     string            `json:"image"`
+	Command   []string          `json:"command"`
+	Env       map[string]string `json:"env,omitempty"`
+	SecretEnv []string          `json:"secretEnv,omitempty"`
+	// When is release, start or manual.
+	When string `json:"when"`
 }
 
 // New returns an empty manifest of the current version.
@@ -68,6 +107,7 @@ func New() *Manifest {
 		Version:   Version,
 		Artifacts: make(map[string]*Artifact),
 		Services:  make(map[string]*Service),
+		Tasks:     make(map[string]*Task),
 	}
 }
 

@@ -37,6 +37,8 @@ func TestRecord(t *testing.T) {
 		t.Fatalf("Record() error: %v", err)
 	}
 	wantApp := &Artifact{
+		Images: []string{"app"},
+		Key:    g.Node("app").Key.String(),
 		Tags:   []string{"registry.example.com/app:dev", "app:latest"},
 		Digest: testDigest.String(),
 		Inputs: Inputs{Context: "app", Dockerfile: "app/Dockerfile", Args: map[string]string{"VERSION": "1.2"}},
@@ -53,6 +55,45 @@ func TestRecord(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantServices, m.Services); diff != "" {
 		t.Errorf("Record() services mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestRecordServicesAndTasks(t *testing.T) {
+	cfg, diags := plan.NewParser().Load(filepath.Join("..", "plan", "testdata", "full", "forge.hcl"), plan.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	g, err := plan.New(cfg, "web", "redis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New()
+	if err := m.Record(g, map[string]digest.Digest{"app": testDigest, "base": testDigest}); err != nil {
+		t.Fatalf("Record() error: %v", err)
+	}
+	pinned := "registry.example.com/team/app:v1.0@" + testDigest.String()
+	wantWeb := &Service{
+		Artifact: "app", Image: pinned,
+		Command: []string{"gunicorn", "site.wsgi"}, Entrypoint: []string{"/entrypoint.sh"},
+		WorkingDir: "/app", User: "appuser",
+		Env:       map[string]string{"DJANGO_DEBUG": "False"},
+		SecretEnv: []string{"DJANGO_SECRET_KEY"},
+		EnvFiles:  []string{"app.env"},
+		Ports:     []string{"127.0.0.1:8000:8000", "9000/udp"},
+		Volumes:   []string{"./shared:/app/shared:ro,z", "static:/app/staticfiles", ".:/src:Z"},
+		DependsOn: []string{"redis"},
+	}
+	if diff := cmp.Diff(wantWeb, m.Services["web"]); diff != "" {
+		t.Errorf("Record() web mismatch (-want +got):\n%s", diff)
+	}
+	wantMigrate := &Task{Artifact: "app", Image: pinned, Command: []string{"python", "manage.py", "migrate"},
+		Env: map[string]string{"DJANGO_SETTINGS_MODULE": "site.settings"}, SecretEnv: []string{"DJANGO_SECRET_KEY"},
+		When: "release"}
+	if diff := cmp.Diff(wantMigrate, m.Tasks["migrate"]); diff != "" {
+		t.Errorf("Record() migrate mismatch (-want +got):\n%s", diff)
+	}
+	if got := m.Artifacts["app"].Inputs.Secrets; !cmp.Equal(got, []string{"npm", "cert"}) {
+		t.Errorf("Record() secrets = %v, want their ids only", got)
 	}
 }
 

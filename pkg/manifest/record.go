@@ -3,6 +3,8 @@ package manifest
 import (
 	"fmt"
 	"maps"
+	"path/filepath"
+	"strings"
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
@@ -26,13 +28,23 @@ func (m *Manifest) Record(g *plan.Graph, digests map[string]digest.Digest) error
 		}
 		m.Artifacts[n.Name] = newArtifact(n, g.Config.Dir, dgst)
 	}
+	dir := g.Config.Dir
 	for _, svc := range g.Services {
 		name := g.Node(svc.Image).Name
-		rec, err := newService(svc, name, m.Artifacts[name])
+		image, err := pin(m.Artifacts[name])
 		if err != nil {
-			return err
+			return fmt.Errorf("service %s: %w", svc.Name, err)
 		}
-		m.Services[svc.Name] = rec
+		m.Services[svc.Name] = newService(svc, name, image, dir)
+	}
+	for _, t := range g.Tasks {
+		name := g.Node(t.Image).Name
+		image, err := pin(m.Artifacts[name])
+		if err != nil {
+			return fmt.Errorf("task %s: %w", t.Name, err)
+		}
+		m.Tasks[t.Name] = &Task{Artifact: name, Image: image, Command: t.Command,
+			Env: maps.Clone(t.Env), SecretEnv: t.SecretEnv, When: t.When}
 	}
 	m.prune(g.Config)
 	return nil
@@ -40,39 +52,82 @@ func (m *Manifest) Record(g *plan.Graph, digests map[string]digest.Digest) error
 
 func newArtifact(n *plan.Node, dir string, dgst digest.Digest) *Artifact {
 	img := n.Image
+	in := Inputs{
+		Context:   plan.RelPath(dir, img.Context),
+		Target:    img.Target,
+		Args:      maps.Clone(img.Args),
+		Labels:    maps.Clone(img.Labels),
+		Platforms: img.Platforms,
+	}
+	if img.Dockerfile != "" {
+		in.Dockerfile = plan.RelPath(dir, img.Dockerfile)
+	}
+	for name, c := range img.Contexts {
+		if in.Contexts == nil {
+			in.Contexts = make(map[string]string)
+		}
+		in.Contexts[name] = c.String()
+		if c.Path != "" {
+			c.Path = plan.RelPath(dir, c.Path)
+			in.Contexts[name] = c.String()
+		}
+	}
+	for _, s := range img.Secrets {
+		in.Secrets = append(in.Secrets, s.ID)
+	}
 	return &Artifact{
+		Images: n.Images,
 		Tags:   img.Tags,
 		Digest: dgst.String(),
-		Inputs: Inputs{
-			Context:    plan.RelPath(dir, img.Context),
-			Dockerfile: plan.RelPath(dir, img.Dockerfile),
-			Target:     img.Target,
-			Args:       maps.Clone(img.Args),
-		},
+		Key:    n.Key.String(),
+		Inputs: in,
 	}
 }
 
-func newService(svc *plan.Service, artifact string, art *Artifact) (*Service, error) {
-	image, err := pin(art.Tags[0], digest.Digest(art.Digest))
-	if err != nil {
-		return nil, fmt.Errorf("service %s: %w", svc.Name, err)
+func newService(svc *plan.Service, artifact, image, dir string) *Service {
+	rec := &Service{
+		Artifact:   artifact,
+		Image:      image,
+		Command:    svc.Command,
+		Entrypoint: svc.Entrypoint,
+		WorkingDir: svc.WorkingDir,
+		User:       svc.User,
+		Env:        maps.Clone(svc.Env),
+		SecretEnv:  svc.SecretEnv,
+		Ports:      svc.Ports,
+		DependsOn:  svc.DependsOn,
 	}
-	return &Service{
-		Artifact: artifact,
-		Image:    image,
-		Command:  svc.Command,
-		Env:      maps.Clone(svc.Env),
-	}, nil
+	for _, f := range svc.EnvFiles {
+		rec.EnvFiles = append(rec.EnvFiles, plan.RelPath(dir, f))
+	}
+	for _, v := range svc.Volumes {
+		if v.Bind {
+			v.Source = bindSource(dir, v.Source)
+		}
+		rec.Volumes = append(rec.Volumes, v.String())
+	}
+	return rec
 }
 
-// pin returns tag with dgst appended, as NAME:TAG@DIGEST in its familiar
-// form.
-func pin(tag string, dgst digest.Digest) (string, error) {
+// bindSource returns a bind mount's source relative to dir, starting with
+// . so that it still reads as a path.
+func bindSource(dir, source string) string {
+	rel := plan.RelPath(dir, source)
+	if rel == "." || strings.HasPrefix(rel, "../") || filepath.IsAbs(rel) {
+		return rel
+	}
+	return "./" + rel
+}
+
+// pin returns the artifact's first tag with its digest appended, as
+// NAME:TAG@DIGEST in its familiar form.
+func pin(art *Artifact) (string, error) {
+	tag := art.Tags[0]
 	named, err := reference.ParseNormalizedNamed(tag)
 	if err != nil {
 		return "", fmt.Errorf("invalid tag %q: %w", tag, err)
 	}
-	pinned, err := reference.WithDigest(named, dgst)
+	pinned, err := reference.WithDigest(named, digest.Digest(art.Digest))
 	if err != nil {
 		return "", fmt.Errorf("pinning %s: %w", tag, err)
 	}
@@ -90,6 +145,11 @@ func (m *Manifest) prune(cfg *plan.Config) {
 	for name, svc := range m.Services {
 		if cfg.Service(name) == nil || m.Artifacts[svc.Artifact] == nil {
 			delete(m.Services, name)
+		}
+	}
+	for name, t := range m.Tasks {
+		if cfg.Task(name) == nil || m.Artifacts[t.Artifact] == nil {
+			delete(m.Tasks, name)
 		}
 	}
 }
