@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	controlapi "github.com/moby/buildkit/api/services/control"
 	"github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -231,4 +232,42 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+func TestBuildDependsOnOrder(t *testing.T) {
+	requireDaemon(t)
+	project := writeProject(t, map[string]string{
+		"forge.hcl": `
+image "first" {
+  context = "first"
+  tags    = ["forge.test/first:1"]
+}
+image "second" {
+  context    = "second"
+  depends_on = [image.first]
+  tags       = ["forge.test/second:1"]
+}
+`,
+		"first/Dockerfile":  busyboxDockerfile + "RUN [\"/bin/sh\", \"-c\", \"sleep 1\"]\n",
+		"second/Dockerfile": "FROM scratch\nCOPY Dockerfile /\n",
+	})
+	writeBusybox(t, filepath.Join(project, "first"))
+	e := newEnv(t)
+
+	res := e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "plain", "second")
+	if res.code != 0 {
+		t.Fatalf("forge build second: exit %d\n%s", res.code, res.stderr)
+	}
+	byTag := make(map[string]*controlapi.BuildHistoryRecord)
+	for _, rec := range history(t, e.builder) {
+		byTag[rec.Exporters[0].Attrs["name"]] = rec
+	}
+	first, second := byTag["forge.test/first:1"], byTag["forge.test/second:1"]
+	if first == nil || second == nil {
+		t.Fatalf("daemon history holds %d solves, want first and second exported", len(byTag))
+	}
+	if second.CreatedAt.AsTime().Before(first.CompletedAt.AsTime()) {
+		t.Errorf("second started at %s, before first completed at %s",
+			second.CreatedAt.AsTime(), first.CompletedAt.AsTime())
+	}
 }

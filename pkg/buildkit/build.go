@@ -20,9 +20,11 @@ type Options struct {
 	Parallel int
 }
 
-// Build solves every node of g exactly once and returns the results keyed
-// by node name. The first failed solve cancels the others and its error is
-// returned.
+// Build solves every exported node of g exactly once, each after the
+// exported nodes it depends on, and returns the results keyed by node name.
+// Nodes that are not exported are built inside the solves of the nodes
+// that need them. The first failed solve cancels the others and its error
+// is returned.
 func (c *Client) Build(ctx context.Context, g *plan.Graph, opts Options) (map[string]*Result, error) {
 	parallel := opts.Parallel
 	if parallel <= 0 {
@@ -33,8 +35,17 @@ func (c *Client) Build(ctx context.Context, g *plan.Graph, opts Options) (map[st
 
 	var mu sync.Mutex
 	results := make(map[string]*Result, len(g.Nodes))
+	done := make(map[*plan.Node]chan struct{})
+	for _, n := range g.Exported() {
+		done[n] = make(chan struct{})
+	}
+	// g.Nodes is in dependency order, so every node waits only for nodes
+	// started before it and the limit cannot starve a dependency.
 	for _, n := range g.Exported() {
 		eg.Go(func() error {
+			if err := waitFor(ctx, n.Deps, done); err != nil {
+				return err
+			}
 			res, err := c.Solve(ctx, n, opts.Progress.Channel())
 			if err != nil {
 				return err
@@ -42,6 +53,7 @@ func (c *Client) Build(ctx context.Context, g *plan.Graph, opts Options) (map[st
 			mu.Lock()
 			results[n.Name] = res
 			mu.Unlock()
+			close(done[n])
 			return nil
 		})
 	}
@@ -49,4 +61,20 @@ func (c *Client) Build(ctx context.Context, g *plan.Graph, opts Options) (map[st
 		return nil, err
 	}
 	return results, nil
+}
+
+// waitFor waits until every node of deps that is built on its own is done.
+func waitFor(ctx context.Context, deps []*plan.Node, done map[*plan.Node]chan struct{}) error {
+	for _, d := range deps {
+		ch, ok := done[d]
+		if !ok {
+			continue
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	return nil
 }

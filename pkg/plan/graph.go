@@ -93,7 +93,6 @@ func New(cfg *Config, targets ...string) (*Graph, error) {
 	needed := make(map[*Node]bool)
 	for _, n := range nodes {
 		if slices.ContainsFunc(n.Images, func(name string) bool { return selected[name] }) {
-			n.Export = true
 			markNeeded(n, needed)
 		}
 	}
@@ -106,13 +105,33 @@ func New(cfg *Config, targets ...string) (*Graph, error) {
 	return g, nil
 }
 
+// markNeeded marks n exported and needed, then what it needs: a
+// depends_on dependency is built and exported before n, since n uses it by
+// its tags; an image only used as a named context is built inside n's
+// solve and not exported.
 func markNeeded(n *Node, needed map[*Node]bool) {
+	n.Export = true
 	if needed[n] {
 		return
 	}
 	needed[n] = true
 	for _, d := range n.Deps {
-		markNeeded(d, needed)
+		if slices.ContainsFunc(d.Images, func(name string) bool { return slices.Contains(n.Image.DependsOn, name) }) {
+			markNeeded(d, needed)
+		} else {
+			markContext(d, needed)
+		}
+	}
+}
+
+// markContext marks n needed as a named context, and what it needs.
+func markContext(n *Node, needed map[*Node]bool) {
+	if needed[n] {
+		return
+	}
+	needed[n] = true
+	for _, d := range n.Deps {
+		markContext(d, needed)
 	}
 }
 

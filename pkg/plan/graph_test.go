@@ -211,21 +211,39 @@ func TestNewDependencyOrder(t *testing.T) {
 	}
 }
 
-func TestNewDependencyOnlyNodesAreNotExported(t *testing.T) {
-	g, err := New(loadMerge(t), "tests")
-	if err != nil {
-		t.Fatal(err)
+func TestNewDependencyExports(t *testing.T) {
+	tests := []struct {
+		target       string
+		wantExport   map[string]bool
+		wantServices []string
+	}{
+		// base is only app's named context: built inside app's solve.
+		{"app", map[string]bool{"app": true, "base": false}, []string{"web", "worker"}},
+		// tests depends_on app_next, which it uses by tag: built and exported
+		// first, and the service running it is recorded.
+		{"tests", map[string]bool{"tests": true, "app_next": true, "base": false}, []string{"next"}},
 	}
-	want := map[string]bool{"tests": true, "app_next": false, "base": false}
-	got := make(map[string]bool)
-	for _, n := range g.Nodes {
-		got[n.Name] = n.Export
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("New(tests) exports mismatch (-want +got):\n%s", diff)
-	}
-	if len(g.Services) != 0 {
-		t.Errorf("New(tests) services = %v, want none: no service runs tests", g.Services)
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			g, err := New(loadMerge(t), tt.target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := make(map[string]bool)
+			for _, n := range g.Nodes {
+				got[n.Name] = n.Export
+			}
+			if diff := cmp.Diff(tt.wantExport, got); diff != "" {
+				t.Errorf("New(%s) exports mismatch (-want +got):\n%s", tt.target, diff)
+			}
+			var services []string
+			for _, svc := range g.Services {
+				services = append(services, svc.Name)
+			}
+			if diff := cmp.Diff(tt.wantServices, services); diff != "" {
+				t.Errorf("New(%s) services mismatch (-want +got):\n%s", tt.target, diff)
+			}
+		})
 	}
 }
 
