@@ -6,14 +6,18 @@ BIN          := $(CURDIR)/bin
 # buildkitd is built from the moby/buildkit module go.mod pins for the
 # client library, so the daemon and the client are always the same version.
 BUILDKITD    := $(BIN)/buildkitd
+# The registry the end-to-end tests push to, built from the
+# distribution/distribution module pinned in tools/go.mod.
+REGISTRY     := $(BIN)/registry
 # Debian packages, pinned: runc runs build steps; busybox-static gives the
 # end-to-end tests a shell image without a registry.
 RUNC_VERSION    := 1.1.5+ds1-1+deb12u1
 BUSYBOX_VERSION := 1:1.35.0-4+deb12u1+b1
 
 export FORGE_BUILDKITD := $(BUILDKITD)
+export FORGE_TEST_REGISTRY := $(REGISTRY)
 
-.PHONY: all build tools debs buildkitd test unit fuzz bench demo image lint clean
+.PHONY: all build tools debs buildkitd registry test unit fuzz bench demo image lint clean
 
 all: build
 
@@ -21,7 +25,7 @@ build:
 	$(GO) build -o $(BIN)/forge ./cmd/forge
 
 ## tools: the pinned dependencies of the local builder and the tests
-tools: debs buildkitd
+tools: debs buildkitd registry
 
 DEBS := runc=$(RUNC_VERSION) busybox-static=$(BUSYBOX_VERSION)
 
@@ -40,6 +44,11 @@ buildkitd: $(BUILDKITD)
 
 $(BUILDKITD): go.mod go.sum
 	$(GO) build -o $@ github.com/moby/buildkit/cmd/buildkitd
+
+registry: $(REGISTRY)
+
+$(REGISTRY): tools/go.mod tools/go.sum
+	cd tools && $(GO) build -o $@ github.com/distribution/distribution/v3/cmd/registry
 
 ## test: every test, end-to-end tests against a real buildkitd included
 test: tools

@@ -153,7 +153,7 @@ func mergeNodes(cfg *Config) ([]*Node, map[string]*Node) {
 			byKey[key] = n
 			nodes = append(nodes, n)
 		} else {
-			n.Image.Tags = union(n.Image.Tags, img.Tags)
+			n.Image.Tags = unionTags(n.Image.Tags, img.Tags)
 			n.Image.CacheFrom = unionCaches(n.Image.CacheFrom, img.CacheFrom)
 			n.Image.CacheTo = unionCaches(n.Image.CacheTo, img.CacheTo)
 			n.Image.DependsOn = union(n.Image.DependsOn, img.DependsOn)
@@ -206,7 +206,7 @@ func checkTagConflicts(nodes []*Node) hcl.Diagnostics {
 	for _, n := range nodes {
 		for _, tag := range n.Image.Tags {
 			prev := owner[canonicalTag(tag)]
-			if prev == nil {
+			if prev == nil || prev == n {
 				owner[canonicalTag(tag)] = n
 				continue
 			}
@@ -247,6 +247,18 @@ func union(a, b []string) []string {
 	for _, s := range b {
 		if !slices.Contains(out, s) {
 			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// unionTags is union for tags, comparing them in canonical form so that
+// app:1 and docker.io/library/app:1 are one tag.
+func unionTags(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, t := range b {
+		if !slices.ContainsFunc(out, func(o string) bool { return canonicalTag(o) == canonicalTag(t) }) {
+			out = append(out, t)
 		}
 	}
 	return out

@@ -263,3 +263,17 @@ func TestNewTagConflict(t *testing.T) {
 		t.Errorf("New() diagnostics mismatch (-want +got):\n%s", diff)
 	}
 }
+
+func TestNewMergedTagSpelledTwice(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM scratch\n")
+	path := filepath.Join(dir, "forge.hcl")
+	writeFile(t, path, "image \"a\" {\n  tags = [\"ab\"]\n}\nimage \"b\" {\n  tags = [\"docker.io/library/ab:latest\"]\n}\n")
+	g, err := New(mustLoad(t, path))
+	if err != nil {
+		t.Fatalf("New() error = %v, want the twins merged", err)
+	}
+	if got := g.Nodes[0].Image.Tags; !cmp.Equal(got, []string{"ab"}) {
+		t.Errorf("merged tags = %v, want one spelling of the one tag", got)
+	}
+}
