@@ -9,12 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 
-	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 
 	"github.com/forge-build/forge/pkg/buildkit"
+	"github.com/forge-build/forge/pkg/engine"
 	"github.com/forge-build/forge/pkg/manifest"
 	"github.com/forge-build/forge/pkg/plan"
 )
@@ -24,11 +23,22 @@ const progressEnv = "FORGE_PROGRESS"
 
 type buildOptions struct {
 	*globalOptions
-	config   configOptions
-	manifest string
-	progress string
-	print    bool
-	targets  []string
+	config       configOptions
+	manifest     string
+	progress     string
+	print        bool
+	push         bool
+	load         string
+	output       string
+	cacheFrom    []string
+	cacheTo      []string
+	noCache      bool
+	pull         bool
+	parallel     int
+	provenance   string
+	json         bool
+	metadataFile string
+	targets      []string
 
 	stdout, stderr io.Writer
 }
@@ -40,8 +50,9 @@ func newBuildCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 		Short: "Build images once each and write the runtime manifest",
 		Long: "Build the named services' and images' images (all of them by default), each\n" +
 			"exactly once, export every image under all its tags in one export, and record\n" +
-			"the result in the runtime manifest. Image references print on stdout,\n" +
-			"progress on stderr.",
+			"the result in the runtime manifest. An image whose inputs have not changed since\n" +
+			"the manifest recorded it, and that is still where it was sent, is not rebuilt.\n" +
+			"Results print on stdout (--json for machines), progress on stderr.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.targets = args
 			return runBuild(cmd.Context(), opts)
@@ -51,22 +62,55 @@ func newBuildCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 	if defaultProgress == "" {
 		defaultProgress = "auto"
 	}
-	opts.config.addFlags(cmd.Flags())
-	cmd.Flags().BoolVar(&opts.print, "print", false, "print the plan as forge plan does and build nothing")
-	cmd.Flags().StringVar(&opts.manifest, "manifest", "",
+	f := cmd.Flags()
+	opts.config.addFlags(f)
+	f.BoolVar(&opts.print, "print", false, "print the plan as forge plan does and build nothing")
+	f.StringVar(&opts.manifest, "manifest", "",
 		"manifest path (default "+manifest.DefaultName+" next to the configuration file)")
-	cmd.Flags().StringVar(&opts.progress, "progress", defaultProgress,
+	f.StringVar(&opts.progress, "progress", defaultProgress,
 		"progress output: auto, tty, plain, rawjson or quiet (default $"+progressEnv+", else auto)")
+	f.BoolVar(&opts.push, "push", false, "push every tag of every image, in the same export")
+	f.StringVar(&opts.load, "load", "", "load the images into podman or docker (detected when no value is given)")
+	f.Lookup("load").NoOptDefVal = "auto"
+	f.StringVar(&opts.output, "output", "",
+		"also export to files: type=oci|docker,dest=FILE or type=local,dest=DIR ({image} in dest is the image name)")
+	f.StringArrayVar(&opts.cacheFrom, "cache-from", nil, "import build cache, as type=registry,ref=REF (repeatable)")
+	f.StringArrayVar(&opts.cacheTo, "cache-to", nil, "export build cache, as type=registry,ref=REF,mode=max (repeatable)")
+	f.BoolVar(&opts.noCache, "no-cache", false, "build every step again; never skip an unchanged image")
+	f.BoolVar(&opts.pull, "pull", false, "check registries for newer base images; never skip an unchanged image")
+	f.IntVar(&opts.parallel, "parallel", 0, "solve at most N images at once (default: the number of CPUs)")
+	f.StringVar(&opts.provenance, "provenance", "", "attach a SLSA provenance attestation: min or max")
+	f.BoolVar(&opts.json, "json", false, "print the results as JSON on stdout")
+	f.StringVar(&opts.metadataFile, "metadata-file", "", "also write the JSON results to this file")
 	return cmd
 }
 
 func runBuild(ctx context.Context, opts *buildOptions) error {
+	if opts.noCache {
+		opts.config.set = append(opts.config.set, "*.no_cache=true")
+	}
+	if opts.pull {
+		opts.config.set = append(opts.config.set, "*.pull=true")
+	}
 	g, err := loadGraph(opts.file, opts.config, opts.targets, opts.stderr)
 	if err != nil {
 		return err
 	}
 	if opts.print {
 		return printPlan(opts.stdout, g, false)
+	}
+	outputs, err := opts.outputs(ctx)
+	if err != nil {
+		return err
+	}
+	path := opts.manifestPath(g.Config)
+	prev, err := readManifest(path)
+	if err != nil {
+		return err
+	}
+	checks, err := newSkipChecks(ctx, g, prev, opts)
+	if err != nil {
+		return err
 	}
 
 	c, err := connect(ctx, opts.globalOptions, opts.stderr)
@@ -75,22 +119,103 @@ func runBuild(ctx context.Context, opts *buildOptions) error {
 	}
 	defer c.Close()
 
-	results, err := solve(ctx, c, g, opts)
+	results, err := solve(ctx, c, g, buildkit.Options{
+		Outputs: outputs, Parallel: opts.parallel, Skip: checks.skip,
+	}, opts)
 	if err != nil {
 		return err
 	}
 
-	path := opts.manifestPath(g.Config)
-	if err := record(path, g, results); err != nil {
+	if err := record(path, prev, g, results, checks, opts); err != nil {
 		return err
 	}
+	return report(g, results, path, opts)
+}
 
-	printResults(opts.stdout, g, results)
-	fmt.Fprintf(opts.stderr, "manifest written to %s\n", path)
+// outputs turns the output flags into buildkit.Outputs, checking them
+// before anything is built.
+func (o *buildOptions) outputs(ctx context.Context) (buildkit.Outputs, error) {
+	out := buildkit.Outputs{Push: o.push}
+	for _, spec := range o.cacheFrom {
+		c, err := plan.ParseCache(spec)
+		if err != nil {
+			return out, &usageError{fmt.Errorf("--cache-from %s: %w", spec, err)}
+		}
+		out.CacheFrom = append(out.CacheFrom, c)
+	}
+	for _, spec := range o.cacheTo {
+		c, err := plan.ParseCache(spec)
+		if err != nil {
+			return out, &usageError{fmt.Errorf("--cache-to %s: %w", spec, err)}
+		}
+		out.CacheTo = append(out.CacheTo, c)
+	}
+	switch o.provenance {
+	case "", "min", "max":
+		out.Provenance = o.provenance
+	default:
+		return out, &usageError{fmt.Errorf("--provenance %s: want min or max", o.provenance)}
+	}
+	if err := o.addLoad(ctx, &out); err != nil {
+		return out, err
+	}
+	if o.output != "" {
+		f, err := parseOutput(o.output)
+		if err != nil {
+			return out, &usageError{err}
+		}
+		out.Files = f
+	}
+	return out, nil
+}
+
+func (o *buildOptions) addLoad(ctx context.Context, out *buildkit.Outputs) error {
+	if o.load == "" {
+		return nil
+	}
+	name := o.load
+	if name == "auto" {
+		detected, err := engine.Detect()
+		if err != nil {
+			return &usageError{fmt.Errorf("--load: %w", err)}
+		}
+		name = detected
+	} else if err := engine.Check(name); err != nil {
+		return &usageError{fmt.Errorf("--load: %w", err)}
+	}
+	o.load = name
+	out.Load = func(*plan.Node) (io.WriteCloser, error) { return engine.Load(ctx, name) }
 	return nil
 }
 
-func solve(ctx context.Context, c *buildkit.Client, g *plan.Graph, opts *buildOptions) (map[string]*buildkit.Result, error) {
+// parseOutput parses type=TYPE,dest=PATH.
+func parseOutput(spec string) (*buildkit.FileOutput, error) {
+	f := &buildkit.FileOutput{}
+	for _, field := range strings.Split(spec, ",") {
+		k, v, _ := strings.Cut(field, "=")
+		switch k {
+		case "type":
+			f.Type = v
+		case "dest":
+			f.Dest = v
+		default:
+			return nil, fmt.Errorf("--output %s: unknown key %q (type, dest)", spec, k)
+		}
+	}
+	switch {
+	case f.Type != "oci" && f.Type != "docker" && f.Type != "local":
+		return nil, fmt.Errorf("--output %s: type is oci, docker or local", spec)
+	case f.Dest == "":
+		return nil, fmt.Errorf("--output %s: dest is required", spec)
+	}
+	return f, nil
+}
+
+func solve(ctx context.Context, c *buildkit.Client, g *plan.Graph, bo buildkit.Options,
+	opts *buildOptions) (map[string]*buildkit.Result, error) {
+	if opts.output != "" && len(g.Exported()) > 1 && !strings.Contains(opts.output, "{image}") {
+		return nil, &usageError{errors.New("--output with several images needs {image} in dest")}
+	}
 	out, _ := opts.stderr.(*os.File)
 	if out == nil {
 		out = os.Stderr
@@ -99,7 +224,8 @@ func solve(ctx context.Context, c *buildkit.Client, g *plan.Graph, opts *buildOp
 	if err != nil {
 		return nil, &usageError{err}
 	}
-	results, buildErr := c.Build(ctx, g, buildkit.Options{Progress: progress})
+	bo.Progress = progress
+	results, buildErr := c.Build(ctx, g, bo)
 	warnings, _ := progress.Wait()
 	if len(warnings) > 0 {
 		fmt.Fprintf(opts.stderr, "%d build warning(s); see the progress output above\n", len(warnings))
@@ -114,33 +240,39 @@ func (o *buildOptions) manifestPath(cfg *plan.Config) string {
 	return filepath.Join(cfg.Dir, manifest.DefaultName)
 }
 
-// record adds the build's results to the manifest at path, keeping what it
-// holds about images and services this build did not touch.
-func record(path string, g *plan.Graph, results map[string]*buildkit.Result) error {
+// readManifest returns the manifest at path, or a new one when there is
+// none yet. A manifest forge cannot read is an error: it is not
+// overwritten.
+func readManifest(path string) (*manifest.Manifest, error) {
 	m, err := manifest.Read(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		m, err = manifest.New(), nil
+		return manifest.New(), nil
 	}
 	if err != nil {
-		return fmt.Errorf("%w; move it away to start a new manifest", err)
+		return nil, fmt.Errorf("%w; move it away to start a new manifest", err)
 	}
-	digests := make(map[string]digest.Digest, len(results))
+	return m, nil
+}
+
+// record adds the build's results to the manifest m read from path, and
+// writes it, keeping what it holds about images and services this build
+// did not touch.
+func record(path string, m *manifest.Manifest, g *plan.Graph, results map[string]*buildkit.Result,
+	checks *skipChecks, opts *buildOptions) error {
+	built := make(map[string]manifest.Built, len(results))
 	for name, r := range results {
-		digests[name] = r.Digest
+		b := manifest.Built{Digest: r.Digest, ConfigDigest: r.ConfigDigest,
+			Fingerprint: checks.fingerprints[name], Pushed: opts.push, Loaded: opts.load}
+		if prev := m.Artifacts[name]; r.Skipped && prev != nil {
+			b.Pushed = b.Pushed || prev.Pushed
+			if b.Loaded == "" {
+				b.Loaded = prev.Loaded
+			}
+		}
+		built[name] = b
 	}
-	if err := m.Record(g, digests); err != nil {
+	if err := m.Record(g, built); err != nil {
 		return err
 	}
 	return manifest.Write(path, m)
-}
-
-// printResults writes one line per built image: its name, its digest and
-// its tags.
-func printResults(w io.Writer, g *plan.Graph, results map[string]*buildkit.Result) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, n := range g.Exported() {
-		r := results[n.Name]
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", n.Name, r.Digest, strings.Join(n.Image.Tags, " "))
-	}
-	tw.Flush()
 }

@@ -10,14 +10,19 @@ import (
 	"github.com/forge-build/forge/pkg/plan"
 )
 
-// Options tune Build. The zero value shows no progress and solves up to
-// runtime.NumCPU() nodes at a time.
+// Options tune Build. The zero value shows no progress, solves up to
+// runtime.NumCPU() nodes at a time and keeps results in the builder.
 type Options struct {
+	Outputs
 	// Progress receives every solve's status; nil discards it.
 	Progress *Progress
 	// Parallel bounds how many nodes are solved at once; 0 means
 	// runtime.NumCPU().
 	Parallel int
+	// Skip returns the result of a node whose inputs have not changed since
+	// it was last built, and true to reuse it without a solve. Nil skips
+	// nothing.
+	Skip func(context.Context, *plan.Node) (*Result, bool)
 }
 
 // Build solves every exported node of g exactly once, each after the
@@ -46,7 +51,7 @@ func (c *Client) Build(ctx context.Context, g *plan.Graph, opts Options) (map[st
 			if err := waitFor(ctx, n.Deps, done); err != nil {
 				return err
 			}
-			res, err := c.Solve(ctx, n, opts.Progress.Channel())
+			res, err := c.solveOrSkip(ctx, n, opts)
 			if err != nil {
 				return err
 			}
@@ -77,4 +82,14 @@ func waitFor(ctx context.Context, deps []*plan.Node, done map[*plan.Node]chan st
 		}
 	}
 	return nil
+}
+
+func (c *Client) solveOrSkip(ctx context.Context, n *plan.Node, opts Options) (*Result, error) {
+	if opts.Skip != nil {
+		if res, ok := opts.Skip(ctx, n); ok {
+			res.Node, res.Skipped = n, true
+			return res, nil
+		}
+	}
+	return c.Solve(ctx, n, opts.Outputs, opts.Progress.Channel())
 }

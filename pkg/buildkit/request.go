@@ -2,6 +2,7 @@ package buildkit
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,10 +14,10 @@ import (
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
-	"github.com/moby/patternmatcher/ignorefile"
 	"github.com/opencontainers/go-digest"
 	"github.com/tonistiigi/fsutil"
 
+	"github.com/forge-build/forge/internal/atomicfile"
 	"github.com/forge-build/forge/pkg/plan"
 )
 
@@ -212,14 +213,46 @@ func (r *request) addSecrets(img *plan.Image) error {
 	return nil
 }
 
-// imageExport returns the single export of n: an image named by every tag
-// at once, with n's annotations on its manifest.
-func imageExport(n *plan.Node) client.ExportEntry {
+// exportEntries returns the exports of n: one image export named by every
+// tag at once (and pushing them all when asked), plus a docker tarball for
+// loading and a file output when asked.
+func (r *request) exportEntries(n *plan.Node, out Outputs) ([]client.ExportEntry, error) {
 	attrs := map[string]string{"name": strings.Join(n.Image.Tags, ",")}
 	for k, v := range n.Image.Annotations {
 		attrs["annotation."+k] = v
 	}
-	return client.ExportEntry{Type: client.ExporterImage, Attrs: attrs}
+	if out.Push {
+		attrs["push"] = "true"
+	}
+	exports := []client.ExportEntry{{Type: client.ExporterImage, Attrs: attrs}}
+	if out.Load != nil {
+		exports = append(exports, client.ExportEntry{
+			Type:   client.ExporterDocker,
+			Attrs:  map[string]string{"name": strings.Join(n.Image.Tags, ",")},
+			Output: func(map[string]string) (io.WriteCloser, error) { return out.Load(n) },
+		})
+	}
+	if out.Files != nil {
+		e, err := r.fileExport(n, out.Files)
+		if err != nil {
+			return nil, err
+		}
+		exports = append(exports, e)
+	}
+	return exports, nil
+}
+
+func (r *request) fileExport(n *plan.Node, f *FileOutput) (client.ExportEntry, error) {
+	dest := strings.ReplaceAll(f.Dest, "{image}", n.Name)
+	attrs := map[string]string{"name": strings.Join(n.Image.Tags, ",")}
+	switch f.Type {
+	case client.ExporterLocal:
+		return client.ExportEntry{Type: client.ExporterLocal, OutputDir: dest}, nil
+	case client.ExporterOCI, client.ExporterDocker:
+		return client.ExportEntry{Type: f.Type, Attrs: attrs,
+			Output: func(map[string]string) (io.WriteCloser, error) { return r.createAtomic(dest) }}, nil
+	}
+	return client.ExportEntry{}, fmt.Errorf("output type %q is not oci, docker or local", f.Type)
 }
 
 func caches(list []plan.Cache) []client.CacheOptionsEntry {
@@ -230,28 +263,14 @@ func caches(list []plan.Cache) []client.CacheOptionsEntry {
 	return out
 }
 
-// dockerignore returns the exclude patterns that apply to img's context:
-// those of DOCKERFILE.dockerignore next to its Dockerfile, else of the
-// context's .dockerignore.
-func dockerignore(img *plan.Image) ([]string, error) {
-	candidates := []string{filepath.Join(img.Context, ".dockerignore")}
-	if img.Dockerfile != "" {
-		candidates = append([]string{img.Dockerfile + ".dockerignore"}, candidates...)
+// createAtomic opens the file for dest that an export writes: published
+// when BuildKit closes it, removed by the request's cleanup if the solve
+// ends before.
+func (r *request) createAtomic(dest string) (io.WriteCloser, error) {
+	f, err := atomicfile.Create(dest, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
 	}
-	for _, path := range candidates {
-		f, err := os.Open(path)
-		if os.IsNotExist(err) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("image %s: %w", img.Name, err)
-		}
-		defer f.Close()
-		patterns, err := ignorefile.ReadAll(f)
-		if err != nil {
-			return nil, fmt.Errorf("image %s: reading %s: %w", img.Name, path, err)
-		}
-		return patterns, nil
-	}
-	return nil, nil
+	r.cleanup = append(r.cleanup, f.Abort)
+	return f, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 
 	"github.com/docker/cli/cli/config"
 	"github.com/moby/buildkit/client"
@@ -31,18 +32,50 @@ type Result struct {
 	Node *plan.Node
 	// Digest is the digest of the exported image manifest or index.
 	Digest digest.Digest
-	// Ref is the solve's reference in the daemon's build history.
+	// Ref is the solve's reference in the daemon's build history; empty
+	// when the node was skipped.
 	Ref string
+	// ConfigDigest is the digest of the image configuration, the image ID
+	// docker and podman show.
+	ConfigDigest digest.Digest
+	// Skipped is true when the node's inputs were unchanged and no solve
+	// ran.
+	Skipped bool
+}
+
+// Outputs say where results go besides the builder's cache, and which
+// caches every solve shares. The zero value keeps results in the builder.
+type Outputs struct {
+	// Push pushes every tag to its registry within the image export.
+	Push bool
+	// Load, when set, opens the writer that receives each node's image as
+	// a docker-format tarball, as docker load and podman load read it.
+	Load func(*plan.Node) (io.WriteCloser, error)
+	// Files, when set, exports each node to files as well.
+	Files *FileOutput
+	// CacheFrom and CacheTo are added to every node's own caches.
+	CacheFrom, CacheTo []plan.Cache
+	// Provenance attaches a SLSA provenance attestation: "min" or "max";
+	// empty attaches none.
+	Provenance string
+}
+
+// FileOutput exports results to files: an "oci" or "docker" tarball at
+// Dest, or the image's filesystem into the directory Dest ("local"). The
+// text {image} in Dest is replaced by the node's name.
+type FileOutput struct {
+	Type string
+	Dest string
 }
 
 // Solve builds n once and exports it under all its tags with a single image
 // export. Images n needs through named contexts are built inside the same
 // solve and not exported. Status updates go to status, which Solve closes
 // when it returns; status may be nil.
-func (c *Client) Solve(ctx context.Context, n *plan.Node, status chan *client.SolveStatus) (*Result, error) {
+func (c *Client) Solve(ctx context.Context, n *plan.Node, out Outputs, status chan *client.SolveStatus) (*Result, error) {
 	req := newRequest()
 	defer req.close()
-	opt, err := solveOpt(n, req)
+	opt, err := solveOpt(n, out, req)
 	if err != nil {
 		if status != nil {
 			close(status)
@@ -65,7 +98,8 @@ func (c *Client) Solve(ctx context.Context, n *plan.Node, status chan *client.So
 	if err != nil {
 		return nil, fmt.Errorf("building image %s: export returned no valid digest: %w", n.Name, err)
 	}
-	return &Result{Node: n, Digest: dgst, Ref: opt.Ref}, nil
+	configDigest := digest.Digest(resp.ExporterResponse[exptypes.ExporterImageConfigDigestKey])
+	return &Result{Node: n, Digest: dgst, ConfigDigest: configDigest, Ref: opt.Ref}, nil
 }
 
 func hasImageContexts(n *plan.Node) bool {
@@ -80,18 +114,21 @@ func hasImageContexts(n *plan.Node) bool {
 // solveOpt returns the options of n's solve. Without image contexts, n is
 // solved by the Dockerfile frontend directly, under the frontend's default
 // local names; otherwise the gateway build registers every image's locals.
-func solveOpt(n *plan.Node, req *request) (client.SolveOpt, error) {
+func solveOpt(n *plan.Node, out Outputs, req *request) (client.SolveOpt, error) {
+	exports, err := req.exportEntries(n, out)
+	if err != nil {
+		return client.SolveOpt{}, err
+	}
 	opt := client.SolveOpt{
 		Frontend:     dockerfileFrontend,
-		Exports:      []client.ExportEntry{imageExport(n)},
-		CacheImports: caches(n.Image.CacheFrom),
-		CacheExports: caches(n.Image.CacheTo),
+		Exports:      exports,
+		CacheImports: caches(append(slices.Clone(n.Image.CacheFrom), out.CacheFrom...)),
+		CacheExports: caches(append(slices.Clone(n.Image.CacheTo), out.CacheTo...)),
 		Ref:          identity.NewID(),
 	}
 	if n.Image.Network == "host" {
 		opt.AllowedEntitlements = []string{"network.host"}
 	}
-	var err error
 	if hasImageContexts(n) {
 		err = addTree(n, req, map[*plan.Node]bool{})
 	} else {
@@ -99,6 +136,15 @@ func solveOpt(n *plan.Node, req *request) (client.SolveOpt, error) {
 	}
 	if err != nil {
 		return client.SolveOpt{}, err
+	}
+	if out.Provenance != "" {
+		// The attestation belongs to the exported image: only the top
+		// image's frontend is asked for it.
+		if opt.FrontendAttrs == nil {
+			req.attrs[n.Name]["attest:provenance"] = "mode=" + out.Provenance
+		} else {
+			opt.FrontendAttrs["attest:provenance"] = "mode=" + out.Provenance
+		}
 	}
 	opt.LocalMounts = req.mounts
 	opt.OCIStores = req.ociStores
@@ -137,7 +183,7 @@ func solveInGateway(ctx context.Context, gw gateway.Client, n *plan.Node, req *r
 	l := nodeLocals(n)
 	attrs := maps.Clone(req.attrs[n.Name])
 	attrs["dockerfilekey"] = l.dockerfile()
-	excludes, err := dockerignore(n.Image)
+	excludes, err := n.Image.IgnorePatterns()
 	if err != nil {
 		return nil, err
 	}

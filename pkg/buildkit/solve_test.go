@@ -31,7 +31,7 @@ func TestSolveOpt(t *testing.T) {
 		},
 		Services: []string{"web", "worker"},
 	}
-	opt, err := solveOpt(n, newRequest())
+	opt, err := solveOpt(n, Outputs{}, newRequest())
 	if err != nil {
 		t.Fatalf("solveOpt() error: %v", err)
 	}
@@ -100,7 +100,7 @@ func TestSolveOptEveryAttribute(t *testing.T) {
 	}
 	req := newRequest()
 	defer req.close()
-	opt, err := solveOpt(&plan.Node{Name: "app", Image: img}, req)
+	opt, err := solveOpt(&plan.Node{Name: "app", Image: img}, Outputs{}, req)
 	if err != nil {
 		t.Fatalf("solveOpt() error: %v", err)
 	}

@@ -11,7 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+
+	"github.com/forge-build/forge/internal/atomicfile"
 )
 
 // Version is the format version this package writes. Read rejects any
@@ -43,9 +44,28 @@ type Artifact struct {
 	Tags []string `json:"tags"`
 	// Digest is the image manifest (or index) digest.
 	Digest string `json:"digest"`
-	// Key identifies the build inputs, as forge plan shows it.
-	Key    string `json:"key"`
+	// ConfigDigest is the digest of the image configuration: the image ID
+	// docker and podman show.
+	ConfigDigest string `json:"configDigest,omitempty"`
+	// Key identifies the declared build inputs, as forge plan shows it.
+	Key string `json:"key"`
+	// Fingerprint digests every input, files included: a build whose
+	// fingerprint is unchanged can be skipped.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// Pushed is true when every tag was pushed to its registry.
+	Pushed bool `json:"pushed,omitempty"`
+	// Loaded names the engine (podman, docker) the image was loaded into.
+	Loaded string `json:"loaded,omitempty"`
 	Inputs Inputs `json:"inputs"`
+	// Promotions are the tags later given to this digest by forge release.
+	Promotions []Promotion `json:"promotions,omitempty"`
+}
+
+// Promotion is a tag added to an artifact's digest after it was built.
+type Promotion struct {
+	Tag string `json:"tag"`
+	// At is when the tag was added, in RFC 3339 form.
+	At string `json:"at"`
 }
 
 // Inputs are what an artifact was built from. Paths are relative to the
@@ -163,45 +183,5 @@ func Write(path string, m *Manifest) error {
 	if err != nil {
 		return fmt.Errorf("encoding manifest: %w", err)
 	}
-	return writeAtomic(path, append(data, '\n'))
-}
-
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("writing manifest: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("writing manifest %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("writing manifest %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("writing manifest %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing manifest %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing manifest %s: %w", path, err)
-	}
-	syncDir(dir)
-	return nil
-}
-
-// syncDir makes a rename in dir durable. It is best effort: the rename is
-// atomic without it, and some filesystems cannot sync a directory.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	return atomicfile.WriteFile(path, append(data, '\n'), 0o644)
 }

@@ -32,7 +32,7 @@ func sharedGraph(t *testing.T, targets ...string) *plan.Graph {
 func TestRecord(t *testing.T) {
 	g := sharedGraph(t)
 	m := New()
-	err := m.Record(g, map[string]digest.Digest{"app": testDigest, "broker": testDigest})
+	err := m.Record(g, map[string]Built{"app": {Digest: testDigest}, "broker": {Digest: testDigest}})
 	if err != nil {
 		t.Fatalf("Record() error: %v", err)
 	}
@@ -68,7 +68,7 @@ func TestRecordServicesAndTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := New()
-	if err := m.Record(g, map[string]digest.Digest{"app": testDigest, "base": testDigest}); err != nil {
+	if err := m.Record(g, map[string]Built{"app": {Digest: testDigest}, "base": {Digest: testDigest}}); err != nil {
 		t.Fatalf("Record() error: %v", err)
 	}
 	pinned := "registry.example.com/team/app:v1.0@" + testDigest.String()
@@ -104,7 +104,7 @@ func TestRecordKeepsOthersAndDropsUndeclared(t *testing.T) {
 	m.Services["gone"] = &Service{Artifact: "gone"}
 	m.Services["orphan"] = &Service{Artifact: "gone"}
 
-	if err := m.Record(sharedGraph(t, "web"), map[string]digest.Digest{"app": testDigest}); err != nil {
+	if err := m.Record(sharedGraph(t, "web"), map[string]Built{"app": {Digest: testDigest}}); err != nil {
 		t.Fatalf("Record() error: %v", err)
 	}
 	if got := m.Artifacts["broker"]; got == nil || got.Digest != "sha256:old" {

@@ -12,21 +12,43 @@ import (
 	"github.com/forge-build/forge/pkg/plan"
 )
 
-// Record stores the outcome of building g in m. digests maps each node name
-// to the digest its export produced; every node of g must have one.
+// Built is the outcome of building one node.
+type Built struct {
+	// Digest is the image manifest (or index) digest; required.
+	Digest digest.Digest
+	// ConfigDigest is the image configuration's digest, the image ID that
+	// docker and podman show.
+	ConfigDigest digest.Digest
+	// Fingerprint digests every input of the build; see package
+	// fingerprint.
+	Fingerprint digest.Digest
+	// Pushed is true when every tag was pushed to its registry.
+	Pushed bool
+	// Loaded names the engine the image was loaded into, or "".
+	Loaded string
+}
+
+// Record stores the outcome of building g in m. built maps each exported
+// node's name to its outcome; every exported node must have one.
 //
 // Each node becomes an artifact and each service of g is pinned to its
 // artifact's digest, replacing earlier records of the same names. Records of
 // names that g's configuration no longer declares are dropped; records of
 // other images and services are kept, so building part of a project does not
 // forget the rest.
-func (m *Manifest) Record(g *plan.Graph, digests map[string]digest.Digest) error {
+func (m *Manifest) Record(g *plan.Graph, built map[string]Built) error {
 	for _, n := range g.Exported() {
-		dgst, ok := digests[n.Name]
-		if !ok {
+		b, ok := built[n.Name]
+		if !ok || b.Digest == "" {
 			return fmt.Errorf("no digest recorded for image %q", n.Name)
 		}
-		m.Artifacts[n.Name] = newArtifact(n, g.Config.Dir, dgst)
+		art := newArtifact(n, g.Config.Dir, b)
+		// Promotions of this very image stay true; those of an earlier
+		// build of it no longer are.
+		if prev := m.Artifacts[n.Name]; prev != nil && prev.Digest == art.Digest {
+			art.Promotions = prev.Promotions
+		}
+		m.Artifacts[n.Name] = art
 	}
 	dir := g.Config.Dir
 	for _, svc := range g.Services {
@@ -50,7 +72,7 @@ func (m *Manifest) Record(g *plan.Graph, digests map[string]digest.Digest) error
 	return nil
 }
 
-func newArtifact(n *plan.Node, dir string, dgst digest.Digest) *Artifact {
+func newArtifact(n *plan.Node, dir string, b Built) *Artifact {
 	img := n.Image
 	in := Inputs{
 		Context:   plan.RelPath(dir, img.Context),
@@ -76,11 +98,15 @@ func newArtifact(n *plan.Node, dir string, dgst digest.Digest) *Artifact {
 		in.Secrets = append(in.Secrets, s.ID)
 	}
 	return &Artifact{
-		Images: n.Images,
-		Tags:   img.Tags,
-		Digest: dgst.String(),
-		Key:    n.Key.String(),
-		Inputs: in,
+		Images:       n.Images,
+		Tags:         img.Tags,
+		Digest:       b.Digest.String(),
+		ConfigDigest: string(b.ConfigDigest),
+		Key:          n.Key.String(),
+		Fingerprint:  string(b.Fingerprint),
+		Pushed:       b.Pushed,
+		Loaded:       b.Loaded,
+		Inputs:       in,
 	}
 }
 

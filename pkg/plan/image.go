@@ -1,7 +1,10 @@
 package plan
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +13,7 @@ import (
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/moby/patternmatcher/ignorefile"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -423,4 +427,30 @@ func ctyString(v cty.Value) string {
 		return ""
 	}
 	return v.AsString()
+}
+
+// IgnorePatterns returns the .dockerignore patterns that apply to the
+// image's context, as the Dockerfile frontend chooses them: those of
+// DOCKERFILE.dockerignore next to the Dockerfile, else those of the
+// context's .dockerignore, else none.
+func (img *Image) IgnorePatterns() ([]string, error) {
+	candidates := []string{filepath.Join(img.Context, ".dockerignore")}
+	if img.Dockerfile != "" {
+		candidates = append([]string{img.Dockerfile + ".dockerignore"}, candidates...)
+	}
+	for _, path := range candidates {
+		data, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w", img.Name, err)
+		}
+		patterns, err := ignorefile.ReadAll(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("image %s: reading %s: %w", img.Name, path, err)
+		}
+		return patterns, nil
+	}
+	return nil, nil
 }

@@ -1,0 +1,116 @@
+// Package fingerprint digests everything a build node reads, so that a
+// build whose inputs have not changed can be skipped without a solve.
+//
+// A node's fingerprint covers its content key (every declared input, see
+// the plan package), the files of its build context that .dockerignore
+// lets through, its Dockerfile, the files of its local named contexts and
+// the fingerprints of the images its named contexts name. File metadata
+// that does not reach an image (modification and access times) is left
+// out, so a fresh checkout of the same files has the same fingerprint.
+package fingerprint
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/tonistiigi/fsutil"
+
+	"github.com/forge-build/forge/pkg/plan"
+)
+
+// Node returns the fingerprint of n. It fails when a file it must read
+// cannot be read.
+func Node(ctx context.Context, n *plan.Node) (digest.Digest, error) {
+	h := sha256.New()
+	if err := write(ctx, h, n, map[*plan.Node]bool{}); err != nil {
+		return "", err
+	}
+	return digest.NewDigestFromEncoded(digest.SHA256, hex.EncodeToString(h.Sum(nil))), nil
+}
+
+func write(ctx context.Context, h hash.Hash, n *plan.Node, seen map[*plan.Node]bool) error {
+	if seen[n] {
+		return nil
+	}
+	seen[n] = true
+	img := n.Image
+	fmt.Fprintf(h, "node %s\n", n.Key)
+	if img.Dockerfile != "" {
+		if err := hashFile(h, "dockerfile", img.Dockerfile); err != nil {
+			return err
+		}
+	}
+	excludes, err := img.IgnorePatterns()
+	if err != nil {
+		return err
+	}
+	if err := hashTree(ctx, h, "context", img.Context, excludes); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(img.Contexts))
+	for name := range img.Contexts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if c := img.Contexts[name]; c.Kind == plan.ContextLocal {
+			if err := hashTree(ctx, h, "named "+name, c.Path, nil); err != nil {
+				return err
+			}
+		}
+	}
+	for _, dep := range n.Deps {
+		if err := write(ctx, h, dep, seen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hashTree writes the path, mode, link target and content of every file
+// under root that excludes lets through, in a fixed order.
+func hashTree(ctx context.Context, h hash.Hash, label, root string, excludes []string) error {
+	fmt.Fprintf(h, "tree %s\n", label)
+	return fsutil.Walk(ctx, root, &fsutil.FilterOpt{ExcludePatterns: excludes},
+		func(path string, fi fs.FileInfo, err error) error {
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", root, err)
+			}
+			fmt.Fprintf(h, "%q %o %d\n", path, fi.Mode(), fi.Size())
+			switch {
+			case fi.Mode()&fs.ModeSymlink != 0:
+				target, err := os.Readlink(filepath.Join(root, path))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(h, "-> %q\n", target)
+			case fi.Mode().IsRegular():
+				return copyFile(h, filepath.Join(root, path))
+			}
+			return nil
+		})
+}
+
+func hashFile(h hash.Hash, label, path string) error {
+	fmt.Fprintf(h, "file %s\n", label)
+	return copyFile(h, path)
+}
+
+func copyFile(w io.Writer, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(w, f)
+	return err
+}

@@ -1,0 +1,152 @@
+package fingerprint
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/forge-build/forge/pkg/plan"
+)
+
+const config = `
+variable "release" {
+  default = "1"
+}
+image "base" {
+  context = "base"
+}
+image "app" {
+  context  = "app"
+  args     = { RELEASE = var.release }
+  contexts = { base = image.base, assets = "assets" }
+}
+`
+
+// project writes a fresh project and returns its directory.
+func project(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"forge.hcl":             config,
+		"base/Dockerfile":       "FROM scratch\n",
+		"app/Dockerfile":        "FROM base\nCOPY . /app\n",
+		"app/main.py":           "print('hi')\n",
+		"app/.dockerignore":     "staticfiles\n",
+		"app/staticfiles/a.css": "body {}\n",
+		"assets/logo.svg":       "<svg/>\n",
+	}
+	for name, content := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func fingerprint(t *testing.T, dir string, vars ...string) string {
+	t.Helper()
+	cfg, diags := plan.NewParser().Load(filepath.Join(dir, "forge.hcl"), plan.LoadOptions{Values: plan.Values{Vars: vars}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	g, err := plan.New(cfg, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := Node(t.Context(), g.Node("app"))
+	if err != nil {
+		t.Fatalf("Node() error: %v", err)
+	}
+	return fp.String()
+}
+
+func TestNodeChangesWithEveryInput(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(t *testing.T, dir string)
+		vars   []string
+	}{
+		{"a context file's content", func(t *testing.T, dir string) { writeFile(t, dir, "app/main.py", "print('bye')\n") }, nil},
+		{"a new context file", func(t *testing.T, dir string) { writeFile(t, dir, "app/extra.py", "") }, nil},
+		{"a removed context file", func(t *testing.T, dir string) { remove(t, dir, "app/main.py") }, nil},
+		{"a file mode", func(t *testing.T, dir string) { chmod(t, dir, "app/main.py", 0o755) }, nil},
+		{"the Dockerfile", func(t *testing.T, dir string) { writeFile(t, dir, "app/Dockerfile", "FROM base\n") }, nil},
+		{"the .dockerignore", func(t *testing.T, dir string) { writeFile(t, dir, "app/.dockerignore", "") }, nil},
+		{"a build arg", func(*testing.T, string) {}, []string{"release=2"}},
+		{"a local named context", func(t *testing.T, dir string) { writeFile(t, dir, "assets/logo.svg", "<svg></svg>") }, nil},
+		{"an image context's Dockerfile", func(t *testing.T, dir string) { writeFile(t, dir, "base/Dockerfile", "FROM scratch\nENV A=1\n") }, nil},
+		{"a symlink's target", func(t *testing.T, dir string) {
+			if err := os.Symlink("main.py", filepath.Join(dir, "app", "link")); err != nil {
+				t.Fatal(err)
+			}
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := project(t)
+			before := fingerprint(t, dir)
+			tt.change(t, dir)
+			if after := fingerprint(t, dir, tt.vars...); after == before {
+				t.Errorf("fingerprint unchanged after changing %s", tt.name)
+			}
+		})
+	}
+}
+
+func TestNodeIgnoresWhatTheBuildDoesNotSee(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(t *testing.T, dir string)
+	}{
+		{"an ignored file", func(t *testing.T, dir string) { writeFile(t, dir, "app/staticfiles/b.css", "x") }},
+		{"a file outside every context", func(t *testing.T, dir string) { writeFile(t, dir, "README.md", "x") }},
+		{"a modification time", func(t *testing.T, dir string) {
+			path := filepath.Join(dir, "app", "main.py")
+			if err := os.Chtimes(path, time0, time0); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := project(t)
+			before := fingerprint(t, dir)
+			tt.change(t, dir)
+			if after := fingerprint(t, dir); after != before {
+				t.Errorf("fingerprint changed after changing %s", tt.name)
+			}
+		})
+	}
+}
+
+var time0 = time.Unix(0, 0)
+
+func writeFile(t *testing.T, dir, name, content string) {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func remove(t *testing.T, dir, name string) {
+	t.Helper()
+	if err := os.Remove(filepath.Join(dir, name)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func chmod(t *testing.T, dir, name string, mode os.FileMode) {
+	t.Helper()
+	if err := os.Chmod(filepath.Join(dir, name), mode); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,63 @@
+// Package registry talks to image registries directly, without a builder:
+// it reads what a tag points to and adds tags to images already pushed,
+// moving no layer. Credentials come from the user's docker configuration.
+// Registries on loopback addresses are reached over plain HTTP.
+package registry
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/opencontainers/go-digest"
+)
+
+func options(ctx context.Context) []remote.Option {
+	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+}
+
+// Digest returns the digest the reference ref (a tag or a digest) points
+// to in its registry. It fails when the registry cannot be reached or has
+// no such image.
+func Digest(ctx context.Context, ref string) (digest.Digest, error) {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return "", err
+	}
+	desc, err := remote.Head(r, options(ctx)...)
+	if err != nil {
+		return "", fmt.Errorf("looking up %s: %w", ref, err)
+	}
+	return digest.Digest(desc.Digest.String()), nil
+}
+
+// Tag makes the tag dst point at the image src@dgst, which must already be
+// in dst's repository. Only the small image manifest is written: no layer
+// is pulled or pushed.
+func Tag(ctx context.Context, src string, dgst digest.Digest, dst string) error {
+	repo, err := name.ParseReference(src)
+	if err != nil {
+		return err
+	}
+	pinned, err := name.NewDigest(repo.Context().Name() + "@" + dgst.String())
+	if err != nil {
+		return err
+	}
+	tag, err := name.NewTag(dst)
+	if err != nil {
+		return err
+	}
+	if tag.Context().Name() != pinned.Context().Name() {
+		return fmt.Errorf("cannot tag %s as %s: a tag names an image of its own repository", pinned, dst)
+	}
+	desc, err := remote.Get(pinned, options(ctx)...)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", pinned, err)
+	}
+	if err := remote.Tag(tag, desc, options(ctx)...); err != nil {
+		return fmt.Errorf("tagging %s as %s: %w", pinned, dst, err)
+	}
+	return nil
+}
