@@ -108,7 +108,11 @@ func runBuild(ctx context.Context, opts *buildOptions) error {
 	if err != nil {
 		return err
 	}
-	checks, err := newSkipChecks(ctx, g, prev, opts)
+	outputs.ForgeFiles = []string{path}
+	if opts.metadataFile != "" {
+		outputs.ForgeFiles = append(outputs.ForgeFiles, opts.metadataFile)
+	}
+	checks, err := newSkipChecks(ctx, g, prev, outputs.ForgeFiles, opts)
 	if err != nil {
 		return err
 	}

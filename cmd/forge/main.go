@@ -137,6 +137,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		newBuildCmd(g, stdout, stderr),
 		newPlanCmd(g, stdout, stderr),
+		newReleaseCmd(g, stdout, stderr),
 		newBuilderCmd(g, stdout, stderr),
 	)
 	return root

@@ -28,7 +28,8 @@ type skipChecks struct {
 	stderr       io.Writer
 }
 
-func newSkipChecks(ctx context.Context, g *plan.Graph, prev *manifest.Manifest, opts *buildOptions) (*skipChecks, error) {
+func newSkipChecks(ctx context.Context, g *plan.Graph, prev *manifest.Manifest, forgeFiles []string,
+	opts *buildOptions) (*skipChecks, error) {
 	s := &skipChecks{
 		prev:         prev,
 		fingerprints: make(map[string]digest.Digest),
@@ -38,7 +39,7 @@ func newSkipChecks(ctx context.Context, g *plan.Graph, prev *manifest.Manifest, 
 		stderr:       opts.stderr,
 	}
 	for _, n := range g.Exported() {
-		fp, err := fingerprint.Node(ctx, n)
+		fp, err := fingerprint.Node(ctx, n, forgeFiles)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", n.Name, err)
 		}

@@ -33,6 +33,8 @@ type request struct {
 	session   []session.Attachable
 	// cleanup removes the temporary files the request created.
 	cleanup []func()
+	// forgeFiles are files forge writes, kept out of every context.
+	forgeFiles []string
 }
 
 func newRequest() *request {
@@ -98,6 +100,12 @@ func (r *request) addSources(img *plan.Image, l locals, attrs map[string]string)
 	contextFS, err := fsutil.NewFS(img.Context)
 	if err != nil {
 		return fmt.Errorf("image %s: build context: %w", img.Name, err)
+	}
+	if own := img.ForgeFiles(r.forgeFiles); len(own) > 0 {
+		contextFS, err = fsutil.NewFilterFS(contextFS, &fsutil.FilterOpt{ExcludePatterns: own})
+		if err != nil {
+			return fmt.Errorf("image %s: build context: %w", img.Name, err)
+		}
 	}
 	r.mounts[l.context()] = contextFS
 	dockerfileDir := filepath.Dir(img.Dockerfile)

@@ -58,6 +58,9 @@ type Outputs struct {
 	// Provenance attaches a SLSA provenance attestation: "min" or "max";
 	// empty attaches none.
 	Provenance string
+	// ForgeFiles are files forge writes, such as the manifest; they are
+	// never sent as part of a build context.
+	ForgeFiles []string
 }
 
 // FileOutput exports results to files: an "oci" or "docker" tarball at
@@ -115,6 +118,7 @@ func hasImageContexts(n *plan.Node) bool {
 // solved by the Dockerfile frontend directly, under the frontend's default
 // local names; otherwise the gateway build registers every image's locals.
 func solveOpt(n *plan.Node, out Outputs, req *request) (client.SolveOpt, error) {
+	req.forgeFiles = out.ForgeFiles
 	exports, err := req.exportEntries(n, out)
 	if err != nil {
 		return client.SolveOpt{}, err
@@ -187,6 +191,7 @@ func solveInGateway(ctx context.Context, gw gateway.Client, n *plan.Node, req *r
 	if err != nil {
 		return nil, err
 	}
+	excludes = append(excludes, n.Image.ForgeFiles(req.forgeFiles)...)
 	inputs := map[string]*pb.Definition{}
 	contextDef, err := llb.Local(l.context(), llb.ExcludePatterns(excludes),
 		llb.SharedKeyHint(n.Image.Context)).Marshal(ctx)

@@ -27,21 +27,30 @@ import (
 	"github.com/forge-build/forge/pkg/plan"
 )
 
-// Node returns the fingerprint of n. It fails when a file it must read
-// cannot be read.
-func Node(ctx context.Context, n *plan.Node) (digest.Digest, error) {
+// Node returns the fingerprint of n, leaving out the files forge writes
+// (see plan.Image.ForgeFiles). It fails when a file it must read cannot be
+// read.
+func Node(ctx context.Context, n *plan.Node, forgeFiles []string) (digest.Digest, error) {
 	h := sha256.New()
-	if err := write(ctx, h, n, map[*plan.Node]bool{}); err != nil {
+	fp := &printer{h: h, forgeFiles: forgeFiles, seen: map[*plan.Node]bool{}}
+	if err := fp.write(ctx, n); err != nil {
 		return "", err
 	}
 	return digest.NewDigestFromEncoded(digest.SHA256, hex.EncodeToString(h.Sum(nil))), nil
 }
 
-func write(ctx context.Context, h hash.Hash, n *plan.Node, seen map[*plan.Node]bool) error {
-	if seen[n] {
+type printer struct {
+	h          hash.Hash
+	forgeFiles []string
+	seen       map[*plan.Node]bool
+}
+
+func (p *printer) write(ctx context.Context, n *plan.Node) error {
+	if p.seen[n] {
 		return nil
 	}
-	seen[n] = true
+	p.seen[n] = true
+	h := p.h
 	img := n.Image
 	fmt.Fprintf(h, "node %s\n", n.Key)
 	if img.Dockerfile != "" {
@@ -53,6 +62,7 @@ func write(ctx context.Context, h hash.Hash, n *plan.Node, seen map[*plan.Node]b
 	if err != nil {
 		return err
 	}
+	excludes = append(excludes, img.ForgeFiles(p.forgeFiles)...)
 	if err := hashTree(ctx, h, "context", img.Context, excludes); err != nil {
 		return err
 	}
@@ -69,7 +79,7 @@ func write(ctx context.Context, h hash.Hash, n *plan.Node, seen map[*plan.Node]b
 		}
 	}
 	for _, dep := range n.Deps {
-		if err := write(ctx, h, dep, seen); err != nil {
+		if err := p.write(ctx, dep); err != nil {
 			return err
 		}
 	}

@@ -58,7 +58,7 @@ func fingerprint(t *testing.T, dir string, vars ...string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fp, err := Node(t.Context(), g.Node("app"))
+	fp, err := Node(t.Context(), g.Node("app"), []string{filepath.Join(dir, "app", "forge.manifest.json")})
 	if err != nil {
 		t.Fatalf("Node() error: %v", err)
 	}
@@ -105,6 +105,7 @@ func TestNodeIgnoresWhatTheBuildDoesNotSee(t *testing.T) {
 	}{
 		{"an ignored file", func(t *testing.T, dir string) { writeFile(t, dir, "app/staticfiles/b.css", "x") }},
 		{"a file outside every context", func(t *testing.T, dir string) { writeFile(t, dir, "README.md", "x") }},
+		{"a file forge writes", func(t *testing.T, dir string) { writeFile(t, dir, "app/forge.manifest.json", "{}") }},
 		{"a modification time", func(t *testing.T, dir string) {
 			path := filepath.Join(dir, "app", "main.py")
 			if err := os.Chtimes(path, time0, time0); err != nil {

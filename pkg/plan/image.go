@@ -454,3 +454,22 @@ func (img *Image) IgnorePatterns() ([]string, error) {
 	}
 	return nil, nil
 }
+
+// ForgeFiles returns patterns, relative to the image's context, that
+// exclude files forge itself writes (paths) when they lie inside the
+// context: a manifest written next to forge.hcl must not become an input
+// of the images built from that directory.
+func (img *Image) ForgeFiles(paths []string) []string {
+	var patterns []string
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		rel, err := filepath.Rel(img.Context, abs)
+		if err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+			patterns = append(patterns, filepath.ToSlash(rel))
+		}
+	}
+	return patterns
+}

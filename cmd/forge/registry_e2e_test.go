@@ -1,0 +1,229 @@
+package main
+
+// End-to-end tests against a real registry: push, skip-if-unchanged,
+// release, and what happens when the registry is down.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/forge-build/forge/pkg/manifest"
+	"github.com/forge-build/forge/pkg/registry"
+)
+
+// testRegistry is a distribution registry on a loopback port.
+type testRegistry struct {
+	addr string
+	cmd  *exec.Cmd
+	log  *lockedBuffer
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startRegistry starts a registry with its own storage, stopped when the
+// test ends.
+func startRegistry(t *testing.T) *testRegistry {
+	t.Helper()
+	bin := os.Getenv("FORGE_TEST_REGISTRY")
+	if bin == "" {
+		bin, _ = filepath.Abs(filepath.Join("..", "..", "bin", "registry"))
+	}
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("end-to-end test cannot run in CI: no registry at %s (make tools)", bin)
+		}
+		t.Skipf("end-to-end test skipped: no registry at %s (make tools)", bin)
+	}
+	dir := t.TempDir()
+	addr := closedPort(t)
+	config := fmt.Sprintf(`version: 0.1
+log:
+  level: info
+  accesslog:
+    disabled: false
+storage:
+  filesystem:
+    rootdirectory: %s
+http:
+  addr: %s
+`, filepath.Join(dir, "data"), addr)
+	cfgPath := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfgPath, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := &testRegistry{addr: addr, log: &lockedBuffer{}}
+	r.cmd = exec.Command(bin, "serve", cfgPath)
+	r.cmd.Env = append(os.Environ(), "OTEL_TRACES_EXPORTER=none")
+	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.stop)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get("http://" + addr + "/v2/"); err == nil {
+			resp.Body.Close()
+			return r
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("registry did not answer on %s:\n%s", addr, r.log.String())
+	return nil
+}
+
+func (r *testRegistry) stop() {
+	if r.cmd.Process != nil {
+		r.cmd.Process.Kill()
+		r.cmd.Wait()
+	}
+}
+
+func readManifestFile(t *testing.T, path string) *manifest.Manifest {
+	t.Helper()
+	m, err := manifest.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func registryDigest(t *testing.T, ref string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	dgst, err := registry.Digest(ctx, ref)
+	if err != nil {
+		t.Fatalf("registry lookup of %s: %v", ref, err)
+	}
+	return dgst.String()
+}
+
+func TestPushSkipAndRelease(t *testing.T) {
+	requireDaemon(t)
+	reg := startRegistry(t)
+	repo := reg.addr + "/forge/app"
+	project := writeProject(t, map[string]string{
+		"forge.hcl": fmt.Sprintf(`
+image "app" {
+  args = { RELEASE = "1" }
+  tags = ["%[1]s:1", "%[1]s:latest"]
+}
+service "web" { image = image.app }
+`, repo),
+		"Dockerfile": "FROM scratch\nARG RELEASE\nCOPY main.txt /main.txt\n",
+		"main.txt":   "first\n",
+	})
+	file := filepath.Join(project, "forge.hcl")
+	manifestPath := filepath.Join(project, manifest.DefaultName)
+	e := newEnv(t)
+
+	// First build: one solve, both tags pushed by it.
+	res := e.forge("build", "-f", file, "--push", "--json", "--progress", "plain")
+	if res.code != 0 {
+		t.Fatalf("forge build --push: exit %d\n%s", res.code, res.stderr)
+	}
+	var rep buildReport
+	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
+		t.Fatalf("forge build --json output: %v\n%s", err, res.stdout)
+	}
+	built := rep.Artifacts[0].Digest
+	for _, tag := range []string{repo + ":1", repo + ":latest"} {
+		if got := registryDigest(t, tag); got != built {
+			t.Errorf("registry %s = %s, want the built %s", tag, got, built)
+		}
+	}
+	if !readManifestFile(t, manifestPath).Artifacts["app"].Pushed {
+		t.Error("manifest does not record the push")
+	}
+	checkSolves(t, e, 1)
+
+	// Nothing changed: no solve at all.
+	res = e.forge("build", "-f", file, "--push", "--json", "--progress", "plain")
+	if res.code != 0 {
+		t.Fatalf("second forge build: exit %d\n%s", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stdout, `"skipped": true`) || !strings.Contains(res.stderr, "not rebuilt") {
+		t.Errorf("second forge build did not report a skip:\n%s\n%s", res.stdout, res.stderr)
+	}
+	checkSolves(t, e, 1)
+
+	// A changed input: one more solve.
+	if err := os.WriteFile(filepath.Join(project, "main.txt"), []byte("second\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res := e.forge("build", "-f", file, "--push", "--progress", "quiet"); res.code != 0 {
+		t.Fatalf("third forge build: exit %d\n%s", res.code, res.stderr)
+	}
+	checkSolves(t, e, 2)
+	rebuilt := readManifestFile(t, manifestPath).Artifacts["app"].Digest
+	if rebuilt == built {
+		t.Fatal("a changed file gave the same digest")
+	}
+
+	// Release: a new tag on the recorded digest, and no layer uploaded.
+	logBefore := len(reg.log.String())
+	res = e.forge("release", "-f", file, "--tag", "v1.0.0")
+	if res.code != 0 {
+		t.Fatalf("forge release: exit %d\n%s", res.code, res.stderr)
+	}
+	if got := registryDigest(t, repo+":v1.0.0"); got != rebuilt {
+		t.Errorf("released tag points at %s, want %s", got, rebuilt)
+	}
+	if uploads := reg.log.String()[logBefore:]; strings.Contains(uploads, "blobs/uploads") {
+		t.Errorf("forge release uploaded blobs:\n%s", uploads)
+	}
+	m := readManifestFile(t, manifestPath)
+	if p := m.Artifacts["app"].Promotions; len(p) != 1 || p[0].Tag != repo+":v1.0.0" {
+		t.Errorf("manifest promotions = %+v, want %s:v1.0.0", p, repo)
+	}
+	checkSolves(t, e, 2)
+
+	// The registry goes away: push and release fail, the manifest stays.
+	before, _ := os.ReadFile(manifestPath)
+	reg.stop()
+	if err := os.WriteFile(filepath.Join(project, "main.txt"), []byte("third\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res := e.forge("build", "-f", file, "--push", "--progress", "quiet"); res.code == 0 {
+		t.Error("forge build --push with the registry down succeeded")
+	}
+	if res := e.forge("release", "-f", file, "--tag", "v2.0.0"); res.code == 0 || res.elapsed > 30*time.Second {
+		t.Errorf("forge release with the registry down: exit %d after %s, want a failure", res.code, res.elapsed)
+	}
+	if after, _ := os.ReadFile(manifestPath); !bytes.Equal(before, after) {
+		t.Error("a failed push or release changed the manifest")
+	}
+}
+
+// checkSolves fails the test unless the builder's history holds n solves.
+func checkSolves(t *testing.T, e *env, n int) {
+	t.Helper()
+	if got := len(history(t, e.builder)); got != n {
+		t.Errorf("builder history holds %d solves, want %d", got, n)
+	}
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
+	"github.com/spf13/cobra"
+
+	"github.com/forge-build/forge/pkg/manifest"
+	"github.com/forge-build/forge/pkg/registry"
+)
+
+type releaseOptions struct {
+	*globalOptions
+	tags     []string
+	manifest string
+	json     bool
+	images   []string
+	stdout   io.Writer
+	stderr   io.Writer
+}
+
+func newReleaseCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
+	opts := &releaseOptions{globalOptions: g, stdout: stdout, stderr: stderr}
+	cmd := &cobra.Command{
+		Use:   "release --tag TAG [IMAGE ...]",
+		Short: "Add tags to the pushed images the manifest records, without rebuilding",
+		Long: "Give each pushed image the manifest records (or only the named ones) the tag\n" +
+			"TAG in every repository it was pushed to, registry-side: only the image\n" +
+			"manifest is written, no layer moves. The manifest records each promotion.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.images = args
+			return runRelease(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringArrayVar(&opts.tags, "tag", nil, "tag to add, as in v1.2.3 (repeatable; required)")
+	cmd.Flags().StringVar(&opts.manifest, "manifest", "",
+		"manifest path (default "+manifest.DefaultName+" next to the configuration file)")
+	cmd.Flags().BoolVar(&opts.json, "json", false, "print the promotions as JSON")
+	return cmd
+}
+
+// promotion is one tag release added.
+type promotion struct {
+	Image  string `json:"image"`
+	Tag    string `json:"tag"`
+	Digest string `json:"digest"`
+}
+
+func runRelease(ctx context.Context, opts *releaseOptions) error {
+	if len(opts.tags) == 0 {
+		return &usageError{errors.New("--tag is required")}
+	}
+	for _, t := range opts.tags {
+		if !reference.TagRegexp.MatchString(t) || len(reference.TagRegexp.FindString(t)) != len(t) {
+			return &usageError{fmt.Errorf("--tag %q is not a valid tag", t)}
+		}
+	}
+	path := opts.manifest
+	if path == "" {
+		path = filepath.Join(filepath.Dir(opts.file), manifest.DefaultName)
+	}
+	m, err := manifest.Read(path)
+	if err != nil {
+		return err
+	}
+	names, err := releaseTargets(m, opts.images)
+	if err != nil {
+		return err
+	}
+	done, releaseErr := promote(ctx, m, names, opts.tags)
+	if len(done) > 0 {
+		// Record what did happen, even when a later tag failed.
+		if err := manifest.Write(path, m); err != nil {
+			return err
+		}
+	}
+	if releaseErr != nil {
+		return releaseErr
+	}
+	return printPromotions(opts, done)
+}
+
+// releaseTargets returns the artifacts to release: the named ones, or all,
+// each of which must have been pushed.
+func releaseTargets(m *manifest.Manifest, images []string) ([]string, error) {
+	names := images
+	if len(names) == 0 {
+		for name := range m.Artifacts {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+	}
+	for _, name := range names {
+		art := m.Artifacts[name]
+		if art == nil {
+			return nil, &usageError{fmt.Errorf("the manifest records no image %q", name)}
+		}
+		if !art.Pushed {
+			return nil, &usageError{fmt.Errorf("image %s was not pushed; build it with --push first", name)}
+		}
+	}
+	return names, nil
+}
+
+// promote tags every artifact's digest with each tag, in every repository
+// the artifact was pushed to, and records each promotion in m as it
+// succeeds. It stops at the first failure.
+func promote(ctx context.Context, m *manifest.Manifest, names, tags []string) ([]promotion, error) {
+	var done []promotion
+	now := time.Now().UTC().Format(time.RFC3339)
+	for _, name := range names {
+		art := m.Artifacts[name]
+		for _, src := range repositories(art.Tags) {
+			for _, tag := range tags {
+				dst := src.repo + ":" + tag
+				if err := registry.Tag(ctx, src.tag, digest.Digest(art.Digest), dst); err != nil {
+					return done, fmt.Errorf("releasing %s: %w", name, err)
+				}
+				art.Promotions = append(art.Promotions, manifest.Promotion{Tag: dst, At: now})
+				done = append(done, promotion{Image: name, Tag: dst, Digest: art.Digest})
+			}
+		}
+	}
+	return done, nil
+}
+
+type repoTag struct{ repo, tag string }
+
+// repositories returns each repository tags name once, with the first tag
+// naming it.
+func repositories(tags []string) []repoTag {
+	var out []repoTag
+	for _, t := range tags {
+		named, err := reference.ParseNormalizedNamed(t)
+		if err != nil {
+			continue
+		}
+		repo := named.Name()
+		if !slices.ContainsFunc(out, func(r repoTag) bool { return r.repo == repo }) {
+			out = append(out, repoTag{repo: repo, tag: t})
+		}
+	}
+	return out
+}
+
+func printPromotions(opts *releaseOptions, done []promotion) error {
+	if opts.json {
+		enc := json.NewEncoder(opts.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(done)
+	}
+	for _, p := range done {
+		fmt.Fprintf(opts.stdout, "%s\t%s\t%s\n", p.Image, p.Tag, p.Digest)
+	}
+	return nil
+}
