@@ -98,7 +98,7 @@ func runBuilderStop(ctx context.Context, g *globalOptions, stdout io.Writer) err
 
 func runBuilderStatus(ctx context.Context, g *globalOptions, stdout io.Writer) error {
 	if addr, source := remoteAddr(g); addr != "" {
-		c, err := buildkit.Connect(ctx, addr)
+		c, err := buildkit.Connect(ctx, addr, g.tls)
 		if err != nil {
 			fmt.Fprintf(stdout, "unreachable\t%s\t(from %s)\n", addr, source)
 			return &builderError{err}
@@ -147,14 +147,18 @@ func connect(ctx context.Context, g *globalOptions, stderr io.Writer) (*buildkit
 		}
 		hint = "see forge builder status and " + local.Paths.LogFile
 	}
-	c, err := buildkit.Connect(ctx, addr)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, err
-		}
+	c, err := buildkit.Connect(ctx, addr, g.tls)
+	var unreachable *buildkit.UnreachableError
+	switch {
+	case err == nil:
+		return c, nil
+	case ctx.Err() != nil:
+		return nil, err
+	case errors.As(err, &unreachable):
 		return nil, &builderError{fmt.Errorf("%w\nhint: %s", err, hint)}
+	default:
+		return nil, &usageError{err}
 	}
-	return c, nil
 }
 
 func startLocal(ctx context.Context, local *builder.Local, stderr io.Writer) (string, error) {

@@ -131,8 +131,13 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	})
 	g := &globalOptions{}
 	root.PersistentFlags().StringVarP(&g.file, "file", "f", "forge.hcl", "configuration file")
-	root.PersistentFlags().StringVar(&g.builder, "builder", "",
-		"BuildKit address (default $BUILDKIT_HOST, else forge's local builder)")
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.builder, "builder", "",
+		"BuildKit address: unix://PATH, tcp://HOST:PORT, ... (default $BUILDKIT_HOST, else forge's local builder)")
+	pf.StringVar(&g.tls.CACert, "tlscacert", "", "CA certificate that verifies the builder (turns TLS on)")
+	pf.StringVar(&g.tls.Cert, "tlscert", "", "client certificate, for a builder that verifies clients")
+	pf.StringVar(&g.tls.Key, "tlskey", "", "client key, with --tlscert")
+	pf.StringVar(&g.tls.ServerName, "tls-server-name", "", "name in the builder's certificate (default: the address's host)")
 
 	root.AddCommand(
 		newBuildCmd(g, stdout, stderr),
@@ -147,4 +152,5 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 type globalOptions struct {
 	file    string
 	builder string
+	tls     buildkit.TLS
 }

@@ -61,7 +61,7 @@ const ConnectProbe = 2 * time.Second
 func (l *Local) answers(ctx context.Context, timeout time.Duration) bool {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c, err := buildkit.Connect(ctx, l.Paths.Addr())
+	c, err := buildkit.Connect(ctx, l.Paths.Addr(), buildkit.TLS{})
 	if err != nil {
 		return false
 	}

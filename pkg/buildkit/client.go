@@ -6,6 +6,7 @@ package buildkit
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -34,16 +35,55 @@ func (e *UnreachableError) Error() string {
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
+// TLS configures a TLS connection to a daemon. The zero value connects
+// without TLS.
+type TLS struct {
+	// CACert is the CA certificate that verifies the daemon; setting it
+	// turns TLS on.
+	CACert string
+	// Cert and Key are the client's certificate and key, for daemons that
+	// verify their clients (mutual TLS).
+	Cert, Key string
+	// ServerName is the name to verify in the daemon's certificate; empty
+	// means the address's host.
+	ServerName string
+}
+
+func (t TLS) options(addr string) ([]client.ClientOpt, error) {
+	if t.CACert == "" && t.Cert == "" && t.Key == "" {
+		return nil, nil
+	}
+	if t.CACert == "" || (t.Cert == "") != (t.Key == "") {
+		return nil, fmt.Errorf("TLS needs a CA certificate, and a client certificate and key together")
+	}
+	serverName := t.ServerName
+	if serverName == "" {
+		if u, err := url.Parse(addr); err == nil {
+			serverName = u.Hostname()
+		}
+	}
+	opts := []client.ClientOpt{client.WithServerConfig(serverName, t.CACert)}
+	if t.Cert != "" {
+		opts = append(opts, client.WithCredentials(t.Cert, t.Key))
+	}
+	return opts, nil
+}
+
 // Connect dials the daemon at addr (unix://PATH, tcp://HOST:PORT, or any
-// scheme BuildKit's client accepts) and checks that it answers within
-// ConnectTimeout. A daemon that does not answer yields an *UnreachableError.
-func Connect(ctx context.Context, addr string) (*Client, error) {
+// scheme BuildKit's client accepts), with tls, and checks that it answers
+// within ConnectTimeout. A daemon that does not answer yields an
+// *UnreachableError.
+func Connect(ctx context.Context, addr string, tls TLS) (*Client, error) {
 	if path, ok := strings.CutPrefix(addr, "unix://"); ok {
 		if _, err := os.Stat(path); err != nil {
 			return nil, &UnreachableError{Addr: addr, Err: fmt.Errorf("no socket: %w", err)}
 		}
 	}
-	bk, err := client.New(ctx, addr)
+	opts, err := tls.options(addr)
+	if err != nil {
+		return nil, err
+	}
+	bk, err := client.New(ctx, addr, opts...)
 	if err != nil {
 		return nil, &UnreachableError{Addr: addr, Err: err}
 	}
