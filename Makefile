@@ -10,9 +10,12 @@ BUILDKITD    := $(BIN)/buildkitd
 # distribution/distribution module pinned in tools/go.mod.
 REGISTRY     := $(BIN)/registry
 # Debian packages, pinned: runc runs build steps; busybox-static gives the
-# end-to-end tests a shell image without a registry.
-RUNC_VERSION    := 1.1.5+ds1-1+deb12u1
-BUSYBOX_VERSION := 1:1.35.0-4+deb12u1+b1
+# end-to-end tests a shell image without a registry; podman and
+# podman-compose run what forge built.
+RUNC_VERSION           := 1.1.5+ds1-1+deb12u1
+BUSYBOX_VERSION        := 1:1.35.0-4+deb12u1+b1
+PODMAN_VERSION         := 4.3.1+ds1-8+deb12u1+b3
+PODMAN_COMPOSE_VERSION := 1.0.3-3
 
 export FORGE_BUILDKITD := $(BUILDKITD)
 export FORGE_TEST_REGISTRY := $(REGISTRY)
@@ -27,7 +30,8 @@ build:
 ## tools: the pinned dependencies of the local builder and the tests
 tools: debs buildkitd registry
 
-DEBS := runc=$(RUNC_VERSION) busybox-static=$(BUSYBOX_VERSION)
+DEBS := runc=$(RUNC_VERSION) busybox-static=$(BUSYBOX_VERSION) \
+	podman=$(PODMAN_VERSION) podman-compose=$(PODMAN_COMPOSE_VERSION)
 
 debs:
 	@missing=""; for pkg in $(DEBS); do \

@@ -9,10 +9,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	controlapi "github.com/moby/buildkit/api/services/control"
 	"github.com/opencontainers/go-digest"
@@ -102,14 +106,16 @@ image "app" {
 		// hold the value it checks for.
 		"Dockerfile": busyboxDockerfile +
 			"RUN --mount=type=secret,id=token [\"/bin/sh\", \"-c\", " +
-			"\"sha256sum /run/secrets/token | grep -q " + digest.FromString(secret).Encoded() +
-			" && echo secret-ok > /ok\"]\n",
+			"\"sha256sum /run/secrets/token | grep " + digest.FromString(secret).Encoded() +
+			" > /checksum\"]\n",
 	})
 	writeBusybox(t, project)
 	e := newEnv(t)
 	e.vars = append(e.vars, "FORGE_TEST_TOKEN="+secret)
 
-	res := e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "plain")
+	archive := filepath.Join(t.TempDir(), "app.tar")
+	res := e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "plain",
+		"--output", "type=oci,dest="+archive)
 	if res.code != 0 {
 		t.Fatalf("forge build with a secret: exit %d\n%s", res.code, strings.ReplaceAll(res.stderr, secret, "***"))
 	}
@@ -121,6 +127,7 @@ image "app" {
 	recJSON, _ := json.Marshal(rec)
 	for where, text := range map[string]string{
 		"stdout": res.stdout, "stderr": res.stderr, "manifest": string(data), "build record": string(recJSON),
+		"image (layers, config, history)": imageText(t, archive),
 	} {
 		if strings.Contains(text, secret) {
 			t.Errorf("the secret value appears in the %s", where)
@@ -158,6 +165,34 @@ image "app" {
 	if res.code != 0 {
 		t.Fatalf("forge build from an OCI layout: exit %d\n%s", res.code, res.stderr)
 	}
+}
+
+// imageText returns every blob of an OCI archive, layers decompressed and
+// their files' contents included, as one string to search.
+func imageText(t *testing.T, archive string) string {
+	t.Helper()
+	f, err := os.Open(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var all bytes.Buffer
+	tr := tar.NewReader(f)
+	for {
+		if _, err := tr.Next(); err != nil {
+			break
+		}
+		blob, _ := io.ReadAll(tr)
+		all.Write(blob)
+		if zr, err := gzip.NewReader(bytes.NewReader(blob)); err == nil {
+			layer, _ := io.ReadAll(zr)
+			all.Write(layer)
+		}
+	}
+	if all.Len() == 0 {
+		t.Fatalf("the OCI archive %s is empty", archive)
+	}
+	return all.String()
 }
 
 func writeBusybox(t *testing.T, dir string) {
@@ -269,5 +304,66 @@ image "second" {
 	if second.CreatedAt.AsTime().Before(first.CompletedAt.AsTime()) {
 		t.Errorf("second started at %s, before first completed at %s",
 			second.CreatedAt.AsTime(), first.CompletedAt.AsTime())
+	}
+}
+
+// requirePodman returns the environment podman needs here: a
+// containers.conf with ulimits low enough for this machine's limits.
+func requirePodman(t *testing.T) []string {
+	t.Helper()
+	if _, err := exec.LookPath("podman"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("end-to-end test cannot run in CI: podman is not installed (make tools)")
+		}
+		t.Skip("end-to-end test skipped: podman is not installed (make tools)")
+	}
+	conf := filepath.Join(t.TempDir(), "containers.conf")
+	writeFileT(t, conf, []byte("[containers]\ndefault_ulimits = [\"nofile=20000:20000\", \"nproc=32768:32768\"]\n"))
+	return []string{"CONTAINERS_CONF=" + conf}
+}
+
+func TestBuildLoadIntoPodman(t *testing.T) {
+	requireDaemon(t)
+	podmanEnv := requirePodman(t)
+	tag := fmt.Sprintf("forge.test/load-%d:1", time.Now().UnixNano())
+	project := writeProject(t, map[string]string{
+		"forge.hcl":  fmt.Sprintf("image \"app\" {\n  tags = [%q]\n}\n", tag),
+		"Dockerfile": busyboxDockerfile + "CMD [\"/bin/sh\", \"-c\", \"echo ran-what-forge-built\"]\n",
+	})
+	writeBusybox(t, project)
+	file := filepath.Join(project, "forge.hcl")
+	e := newEnv(t)
+	e.vars = append(e.vars, podmanEnv...)
+	podman := func(args ...string) (string, error) {
+		cmd := exec.Command("podman", args...)
+		cmd.Env = append(os.Environ(), podmanEnv...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	t.Cleanup(func() { podman("rmi", "--force", tag) })
+
+	if res := e.forge("build", "-f", file, "--load=podman", "--progress", "quiet"); res.code != 0 {
+		t.Fatalf("forge build --load=podman: exit %d\n%s", res.code, res.stderr)
+	}
+	out, err := podman("run", "--rm", tag)
+	if err != nil || !strings.Contains(out, "ran-what-forge-built") {
+		t.Fatalf("podman run %s: %v\n%s", tag, err, out)
+	}
+	id, _ := podman("image", "inspect", "--format", "{{.Id}}", tag)
+	m := readManifestFile(t, filepath.Join(project, manifest.DefaultName))
+	if art := m.Artifacts["app"]; art.Loaded != "podman" || art.ConfigDigest != "sha256:"+strings.TrimSpace(id) {
+		t.Errorf("manifest artifact = %+v, want loaded into podman with image ID %s", art, id)
+	}
+
+	// Unchanged and still in podman: no solve. Gone from podman: rebuilt.
+	e.forge("build", "-f", file, "--load=podman", "--progress", "quiet")
+	checkSolves(t, e, 1)
+	podman("rmi", "--force", tag)
+	if res := e.forge("build", "-f", file, "--load=podman", "--progress", "quiet"); res.code != 0 {
+		t.Fatalf("forge build after podman rmi: exit %d\n%s", res.code, res.stderr)
+	}
+	checkSolves(t, e, 2)
+	if _, err := podman("image", "exists", tag); err != nil {
+		t.Errorf("the image is not back in podman after the rebuild")
 	}
 }
