@@ -1,38 +1,85 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strconv"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/pflag"
 
+	"github.com/forge-build/forge/internal/gitinfo"
 	"github.com/forge-build/forge/pkg/plan"
 )
 
 // configOptions are the flags that shape how forge.hcl is read.
 type configOptions struct {
-	vars     []string
-	varFiles []string
-	set      []string
+	vars      []string
+	varFiles  []string
+	set       []string
+	gitLabels bool
 }
 
 func (o *configOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.vars, "var", nil, "set a variable: NAME=VALUE (repeatable)")
 	fs.StringArrayVar(&o.varFiles, "var-file", nil, "read variables from an HCL or JSON file (repeatable)")
 	fs.StringArrayVar(&o.set, "set", nil, "override an image attribute: IMAGE.ATTR[.KEY]=VALUE, * for every image (repeatable)")
+	fs.BoolVar(&o.gitLabels, "git-labels", false,
+		"label every image with its git revision, source and creation time (the commit's, or $"+epochEnv+")")
+}
+
+// epochEnv is the reproducible-builds variable: when set, every image's
+// timestamps are this Unix time.
+const epochEnv = "SOURCE_DATE_EPOCH"
+
+// overrides returns the --set overrides the flags imply: SOURCE_DATE_EPOCH
+// as a build argument of every image when set, and the OCI source labels
+// with --git-labels.
+func (o *configOptions) overrides(ctx context.Context, file string) ([]string, error) {
+	epoch := os.Getenv(epochEnv)
+	var set []string
+	if o.gitLabels {
+		info, err := gitinfo.Read(ctx, filepath.Dir(file))
+		if err != nil {
+			return nil, &usageError{fmt.Errorf("--git-labels: %w", err)}
+		}
+		created := info.CommitTime
+		if epoch == "" {
+			epoch = strconv.FormatInt(created.Unix(), 10)
+		} else if secs, err := strconv.ParseInt(epoch, 10, 64); err == nil {
+			created = time.Unix(secs, 0).UTC()
+		}
+		set = append(set,
+			"*.labels.org.opencontainers.image.revision="+info.Revision,
+			"*.labels.org.opencontainers.image.created="+created.Format(time.RFC3339))
+		if info.Source != "" {
+			set = append(set, "*.labels.org.opencontainers.image.source="+info.Source)
+		}
+	}
+	if epoch != "" {
+		set = append(set, "*.args."+epochEnv+"="+epoch)
+	}
+	return append(set, o.set...), nil
 }
 
 // loadGraph loads the configuration and plans the build, printing any
 // diagnostics, warnings included. An invalid configuration yields a usage
 // error.
-func loadGraph(file string, opts configOptions, targets []string, stderr io.Writer) (*plan.Graph, error) {
+func loadGraph(ctx context.Context, file string, opts configOptions, targets []string,
+	stderr io.Writer) (*plan.Graph, error) {
+	set, err := opts.overrides(ctx, file)
+	if err != nil {
+		return nil, err
+	}
 	parser := plan.NewParser()
 	cfg, diags := parser.Load(file, plan.LoadOptions{
 		Values: plan.Values{Vars: opts.vars, Files: opts.varFiles, Environ: os.Environ()},
-		Set:    opts.set,
+		Set:    set,
 	})
 	printDiagnostics(stderr, parser.Files(), diags)
 	if diags.HasErrors() {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -31,7 +32,7 @@ func newPlanCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 			"it. No builder is contacted.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.targets = args
-			return runPlan(opts)
+			return runPlan(cmd.Context(), opts)
 		},
 	}
 	opts.config.addFlags(cmd.Flags())
@@ -39,8 +40,8 @@ func newPlanCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 	return cmd
 }
 
-func runPlan(opts *planOptions) error {
-	g, err := loadGraph(opts.file, opts.config, opts.targets, opts.stderr)
+func runPlan(ctx context.Context, opts *planOptions) error {
+	g, err := loadGraph(ctx, opts.file, opts.config, opts.targets, opts.stderr)
 	if err != nil {
 		return err
 	}

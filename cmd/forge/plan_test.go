@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -95,5 +96,55 @@ func TestPlanWarnsAndSucceeds(t *testing.T) {
 	}
 	if want := "forge.hcl:2:12: warning: Build argument looks like a secret"; !strings.Contains(stderr.String(), want) {
 		t.Errorf("forge plan stderr lacks %q:\n%s", want, stderr.String())
+	}
+}
+
+func TestPlanGitLabelsAndSourceDateEpoch(t *testing.T) {
+	project := writeProject(t, map[string]string{"forge.hcl": twinsConfig, "Dockerfile": "FROM scratch\n"})
+	git := func(args ...string) string {
+		cmd := exec.Command("git", append([]string{"-C", project, "-c", "user.name=t", "-c", "user.email=t@t"}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_COMMITTER_DATE=2026-01-02T03:04:05Z", "GIT_AUTHOR_DATE=2026-01-02T03:04:05Z")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q")
+	git("remote", "add", "origin", "https://user:token@git.example.com/team/app.git")
+	git("add", ".")
+	git("commit", "-q", "-m", "first")
+	head := git("rev-parse", "HEAD")
+
+	tests := []struct {
+		name, epoch, wantCreated, wantEpochArg string
+	}{
+		{"commit time", "", "2026-01-02T03:04:05Z", "1767323045"},
+		{"SOURCE_DATE_EPOCH wins", "1700000000", "2023-11-14T22:13:20Z", "1700000000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("SOURCE_DATE_EPOCH", tt.epoch)
+			var stdout, stderr bytes.Buffer
+			code := run([]string{"plan", "-f", filepath.Join(project, "forge.hcl"), "--git-labels", "--json"}, &stdout, &stderr)
+			if code != 0 {
+				t.Fatalf("forge plan --git-labels: exit %d\n%s", code, stderr.String())
+			}
+			var d plan.Description
+			if err := json.Unmarshal(stdout.Bytes(), &d); err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{
+				"org.opencontainers.image.revision": head,
+				"org.opencontainers.image.created":  tt.wantCreated,
+				"org.opencontainers.image.source":   "https://git.example.com/team/app.git",
+			}
+			if diff := cmp.Diff(want, d.Nodes[0].Labels); diff != "" {
+				t.Errorf("labels mismatch (-want +got):\n%s", diff)
+			}
+			if got := d.Nodes[0].Args["SOURCE_DATE_EPOCH"]; got != tt.wantEpochArg {
+				t.Errorf("SOURCE_DATE_EPOCH build arg = %q, want %q", got, tt.wantEpochArg)
+			}
+		})
 	}
 }
