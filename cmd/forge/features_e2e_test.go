@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +23,9 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/forge-build/forge/pkg/buildkit"
 	"github.com/forge-build/forge/pkg/manifest"
+	"github.com/forge-build/forge/pkg/plan"
 )
 
 // busyboxPath is where Debian's busybox-static installs the binary.
@@ -365,5 +368,71 @@ func TestBuildLoadIntoPodman(t *testing.T) {
 	checkSolves(t, e, 2)
 	if _, err := podman("image", "exists", tag); err != nil {
 		t.Errorf("the image is not back in podman after the rebuild")
+	}
+}
+
+func TestBuildProvenance(t *testing.T) {
+	requireDaemon(t)
+	project := writeProject(t, map[string]string{
+		"forge.hcl":  "image \"app\" {\n  tags = [\"forge.test/provenance:1\"]\n}\n",
+		"Dockerfile": "FROM scratch\nCOPY Dockerfile /\n",
+	})
+	dir := filepath.Join(t.TempDir(), "oci")
+	e := newEnv(t)
+	res := e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "quiet",
+		"--provenance", "min", "--output", "type=local,dest="+dir)
+	if res.code != 0 {
+		t.Fatalf("forge build --provenance min: exit %d\n%s", res.code, res.stderr)
+	}
+	// The local exporter writes the provenance next to the image's files.
+	data, err := os.ReadFile(filepath.Join(dir, "provenance.json"))
+	if err != nil || !strings.Contains(string(data), "slsa") {
+		t.Errorf("no SLSA provenance in the export (%v): %.200s", err, data)
+	}
+}
+
+func TestConcurrentIdenticalBuildsShareOneSolve(t *testing.T) {
+	requireDaemon(t)
+	project := writeProject(t, map[string]string{
+		"forge.hcl":  "image \"app\" {\n  tags = [\"forge.test/shared:1\"]\n}\n",
+		"Dockerfile": busyboxDockerfile + "RUN [\"/bin/sh\", \"-c\", \"sleep 1\"]\n",
+	})
+	writeBusybox(t, project)
+	e := newEnv(t)
+	if res := e.forge("builder", "start"); res.code != 0 {
+		t.Fatalf("forge builder start: exit %d\n%s", res.code, res.stderr)
+	}
+	cfg, diags := plan.NewParser().Load(filepath.Join(project, "forge.hcl"), plan.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	g, err := plan.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := buildkit.Connect(t.Context(), e.builder, buildkit.TLS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	var wg sync.WaitGroup
+	digests := make([]string, 3)
+	for i := range digests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results, err := c.Build(t.Context(), g, buildkit.Options{})
+			if err != nil {
+				t.Errorf("Build() error: %v", err)
+				return
+			}
+			digests[i] = results["app"].Digest.String()
+		}()
+	}
+	wg.Wait()
+	checkSolves(t, e, 1)
+	if digests[0] == "" || digests[0] != digests[1] || digests[1] != digests[2] {
+		t.Errorf("concurrent builds returned digests %v, want one", digests)
 	}
 }

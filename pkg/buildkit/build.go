@@ -2,6 +2,7 @@ package buildkit
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync"
 
@@ -91,5 +92,25 @@ func (c *Client) solveOrSkip(ctx context.Context, n *plan.Node, opts Options) (*
 			return res, nil
 		}
 	}
-	return c.Solve(ctx, n, opts.Outputs, opts.Progress.Channel())
+	return c.solveShared(ctx, n, opts)
+}
+
+// solveShared runs n's solve, sharing it with any identical solve already
+// running on this client: same inputs, same tags, same destinations.
+// Solves that write files or load images are never shared.
+func (c *Client) solveShared(ctx context.Context, n *plan.Node, opts Options) (*Result, error) {
+	if opts.Load != nil || opts.Files != nil {
+		return c.Solve(ctx, n, opts.Outputs, opts.Progress.Channel())
+	}
+	key := fmt.Sprintf("%s %q push=%t from=%v to=%v provenance=%s", n.Key, n.Image.Tags,
+		opts.Push, opts.CacheFrom, opts.CacheTo, opts.Provenance)
+	res, err, _ := c.solves.Do(key, func() (any, error) {
+		return c.Solve(ctx, n, opts.Outputs, opts.Progress.Channel())
+	})
+	if err != nil {
+		return nil, err
+	}
+	shared := *res.(*Result)
+	shared.Node = n
+	return &shared, nil
 }

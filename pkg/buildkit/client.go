@@ -12,15 +12,18 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
+	"golang.org/x/sync/singleflight"
 )
 
 // ConnectTimeout bounds how long Connect waits for a daemon to answer.
 const ConnectTimeout = 5 * time.Second
 
-// Client is a connection to one BuildKit daemon.
+// Client is a connection to one BuildKit daemon. It is safe for
+// concurrent use: identical concurrent solves are coalesced into one.
 type Client struct {
-	bk   *client.Client
-	addr string
+	bk     *client.Client
+	addr   string
+	solves singleflight.Group
 }
 
 // UnreachableError is returned by Connect when no daemon answers at Addr.

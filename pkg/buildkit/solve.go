@@ -124,7 +124,10 @@ func solveOpt(n *plan.Node, out Outputs, req *request) (client.SolveOpt, error) 
 		return client.SolveOpt{}, err
 	}
 	opt := client.SolveOpt{
-		Frontend:     dockerfileFrontend,
+		Frontend: dockerfileFrontend,
+		// Solves of images that share a context directory share the
+		// daemon's copy of it: after the first, only changes are sent.
+		SharedKey:    digest.FromString(n.Image.Context).Encoded()[:32],
 		Exports:      exports,
 		CacheImports: caches(append(slices.Clone(n.Image.CacheFrom), out.CacheFrom...)),
 		CacheExports: caches(append(slices.Clone(n.Image.CacheTo), out.CacheTo...)),
