@@ -130,7 +130,7 @@ func runBuild(ctx context.Context, opts *buildOptions) error {
 		return err
 	}
 
-	if err := record(path, prev, g, results, checks, opts); err != nil {
+	if err := record(path, prev, g, results, checks, outputs, opts); err != nil {
 		return err
 	}
 	return report(g, results, path, opts)
@@ -262,11 +262,12 @@ func readManifest(path string) (*manifest.Manifest, error) {
 // writes it, keeping what it holds about images and services this build
 // did not touch.
 func record(path string, m *manifest.Manifest, g *plan.Graph, results map[string]*buildkit.Result,
-	checks *skipChecks, opts *buildOptions) error {
+	checks *skipChecks, out buildkit.Outputs, opts *buildOptions) error {
 	built := make(map[string]manifest.Built, len(results))
 	for name, r := range results {
 		b := manifest.Built{Digest: r.Digest, ConfigDigest: r.ConfigDigest,
-			Fingerprint: checks.fingerprints[name], Pushed: opts.push, Loaded: opts.load}
+			Fingerprint: checks.fingerprints[name], Pushed: opts.push, Loaded: opts.load,
+			Provenance: out.Provenance, CacheFrom: out.CacheFrom, CacheTo: out.CacheTo}
 		if prev := m.Artifacts[name]; r.Skipped && prev != nil {
 			b.Pushed = b.Pushed || prev.Pushed
 			if b.Loaded == "" {
@@ -278,5 +279,20 @@ func record(path string, m *manifest.Manifest, g *plan.Graph, results map[string
 	if err := m.Record(g, built); err != nil {
 		return err
 	}
+	m.Config = configPath(path, g.Config.Filename)
 	return manifest.Write(path, m)
+}
+
+// configPath returns the configuration file's path relative to the
+// manifest's directory, as the manifest records it.
+func configPath(manifestPath, config string) string {
+	dir, err := filepath.Abs(filepath.Dir(manifestPath))
+	if err != nil {
+		return config
+	}
+	abs, err := filepath.Abs(config)
+	if err != nil {
+		return config
+	}
+	return plan.RelPath(dir, abs)
 }

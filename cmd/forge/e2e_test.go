@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -51,7 +52,14 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	buildkitdBin, e2eMissing = findBuildkitd()
-	return m.Run()
+	code := m.Run()
+	// A full run must have validated the manifests it wrote.
+	fullRun := flag.Lookup("test.run").Value.String() == ""
+	if code == 0 && fullRun && e2eMissing == "" && manifestsValidated == 0 {
+		fmt.Fprintln(os.Stderr, "no manifest written by the end-to-end tests was validated")
+		return 1
+	}
+	return code
 }
 
 func findBuildkitd() (bin, missing string) {
@@ -140,8 +148,38 @@ func (e *env) forge(args ...string) result {
 	case err != nil:
 		e.t.Fatalf("running forge %s: %v", strings.Join(args, " "), err)
 	}
+	validateManifests(e.t, args)
 	return res
 }
+
+// validateManifests checks every manifest a forge command may have written
+// against the manifest schema, so that the whole suite proves the schema
+// describes what forge writes.
+func validateManifests(t *testing.T, args []string) {
+	t.Helper()
+	var paths []string
+	for i := 0; i+1 < len(args); i++ {
+		switch args[i] {
+		case "-f", "--file":
+			paths = append(paths, filepath.Join(filepath.Dir(args[i+1]), manifest.DefaultName))
+		case "--manifest":
+			paths = append(paths, args[i+1])
+		}
+	}
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		if err := manifest.Validate(data, path); err != nil {
+			t.Errorf("forge %s wrote an invalid manifest: %v", strings.Join(args, " "), err)
+		}
+		manifestsValidated++
+	}
+}
+
+// manifestsValidated counts the manifests validateManifests checked.
+var manifestsValidated int
 
 // history returns every build record the daemon at addr holds.
 func history(t *testing.T, addr string) []*controlapi.BuildHistoryRecord {

@@ -26,6 +26,10 @@ const DefaultName = "forge.manifest.json"
 // Manifest is the whole file.
 type Manifest struct {
 	Version int `json:"version"`
+	// Config is the path of the forge.hcl the manifest was built from,
+	// relative to the manifest's directory. Paths inside the manifest are
+	// relative to Config's directory.
+	Config string `json:"config,omitempty"`
 	// Artifacts are the built images, keyed by image block name.
 	Artifacts map[string]*Artifact `json:"artifacts"`
 	// Services are the containers that run artifacts, keyed by service name.
@@ -56,7 +60,10 @@ type Artifact struct {
 	Pushed bool `json:"pushed,omitempty"`
 	// Loaded names the engine (podman, docker) the image was loaded into.
 	Loaded string `json:"loaded,omitempty"`
-	Inputs Inputs `json:"inputs"`
+	// Provenance is the mode (min, max) of the attached SLSA provenance
+	// attestation, or empty for none.
+	Provenance string `json:"provenance,omitempty"`
+	Inputs     Inputs `json:"inputs"`
 	// Promotions are the tags later given to this digest by forge release.
 	Promotions []Promotion `json:"promotions,omitempty"`
 }
@@ -84,6 +91,10 @@ type Inputs struct {
 	// Secrets are the ids of the build secrets; their values are never
 	// recorded.
 	Secrets []string `json:"secrets,omitempty"`
+	// CacheFrom and CacheTo are the caches the build imported and
+	// exported, in BuildKit's CSV form.
+	CacheFrom []string `json:"cacheFrom,omitempty"`
+	CacheTo   []string `json:"cacheTo,omitempty"`
 }
 
 // Service is one container definition, pinned to the image that was built.

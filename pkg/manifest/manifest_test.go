@@ -207,3 +207,53 @@ func TestReadErrors(t *testing.T) {
 		t.Errorf("Read(absent) error = %v, want fs.ErrNotExist", err)
 	}
 }
+
+func TestSchemaValidatesWrittenManifests(t *testing.T) {
+	cfg, diags := plan.NewParser().Load(filepath.Join("..", "plan", "testdata", "full", "forge.hcl"), plan.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	g, err := plan.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New()
+	m.Config = "forge.hcl"
+	built := Built{Digest: testDigest, ConfigDigest: testDigest, Fingerprint: testDigest, Pushed: true,
+		Loaded: "podman", Provenance: "min"}
+	if err := m.Record(g, map[string]Built{"base": built, "app": built, "inline": built}); err != nil {
+		t.Fatal(err)
+	}
+	m.Artifacts["app"].Promotions = []Promotion{{Tag: "app:v1", At: "2026-12-03T10:00:00Z"}}
+	path := filepath.Join(t.TempDir(), DefaultName)
+	if err := Write(path, m); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	if err := Validate(data, path); err != nil {
+		t.Errorf("Validate(a written manifest) = %v", err)
+	}
+}
+
+func TestSchemaRejects(t *testing.T) {
+	valid := `{"version": 1, "artifacts": {}, "services": {}}`
+	if err := Validate([]byte(valid), "m.json"); err != nil {
+		t.Fatalf("Validate(minimal) = %v", err)
+	}
+	tests := []struct {
+		name, doc, want string
+	}{
+		{"unknown major version", `{"version": 2, "artifacts": {}, "services": {}}`, "version 2 is not supported"},
+		{"unpinned service image", `{"version": 1, "artifacts": {}, "services": {"web": {"artifact": "a", "image": "app:1"}}}`, "does not match"},
+		{"unknown field", `{"version": 1, "artifacts": {}, "services": {}, "secrets": {"KEY": "v"}}`, "does not match"},
+		{"task without schedule", `{"version": 1, "artifacts": {}, "services": {}, "tasks": {"m": {"artifact": "a", "image": "a@sha256:00", "command": ["x"]}}}`, "does not match"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Validate([]byte(tt.doc), "m.json")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate(%s) = %v, want an error containing %q", tt.doc, err, tt.want)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -26,6 +27,10 @@ type Built struct {
 	Pushed bool
 	// Loaded names the engine the image was loaded into, or "".
 	Loaded string
+	// Provenance is the mode of the attached provenance, or "".
+	Provenance string
+	// CacheFrom and CacheTo are caches used besides the image's own.
+	CacheFrom, CacheTo []plan.Cache
 }
 
 // Record stores the outcome of building g in m. built maps each exported
@@ -97,6 +102,12 @@ func newArtifact(n *plan.Node, dir string, b Built) *Artifact {
 	for _, s := range img.Secrets {
 		in.Secrets = append(in.Secrets, s.ID)
 	}
+	for _, c := range append(slices.Clone(img.CacheFrom), b.CacheFrom...) {
+		in.CacheFrom = append(in.CacheFrom, c.String())
+	}
+	for _, c := range append(slices.Clone(img.CacheTo), b.CacheTo...) {
+		in.CacheTo = append(in.CacheTo, c.String())
+	}
 	return &Artifact{
 		Images:       n.Images,
 		Tags:         img.Tags,
@@ -106,6 +117,7 @@ func newArtifact(n *plan.Node, dir string, b Built) *Artifact {
 		Fingerprint:  string(b.Fingerprint),
 		Pushed:       b.Pushed,
 		Loaded:       b.Loaded,
+		Provenance:   b.Provenance,
 		Inputs:       in,
 	}
 }
