@@ -143,6 +143,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newBuildCmd(g, stdout, stderr),
 		newPlanCmd(g, stdout, stderr),
 		newReleaseCmd(g, stdout, stderr),
+		newComposeCmd(g, stdout, stderr),
+		newManifestCmd(g, stdout, stderr),
 		newBuilderCmd(g, stdout, stderr),
 	)
 	return root

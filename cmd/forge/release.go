@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"sort"
 	"time"
@@ -65,10 +64,7 @@ func runRelease(ctx context.Context, opts *releaseOptions) error {
 			return &usageError{fmt.Errorf("--tag %q is not a valid tag", t)}
 		}
 	}
-	path := opts.manifest
-	if path == "" {
-		path = filepath.Join(filepath.Dir(opts.file), manifest.DefaultName)
-	}
+	path := manifestPathFor(opts.file, opts.manifest)
 	m, err := manifest.Read(path)
 	if err != nil {
 		return err

@@ -1,0 +1,205 @@
+package compose
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/forge-build/forge/pkg/manifest"
+)
+
+// TasksProfile is the compose profile Export puts tasks under, so that
+// `compose up` starts only the services and a task runs when named.
+const TasksProfile = "tasks"
+
+// ExportOptions tune Export.
+type ExportOptions struct {
+	// Name is the compose project name; empty leaves it to the runtime.
+	Name string
+	// ProjectDir is the directory the manifest's paths are relative to:
+	// the directory holding forge.hcl.
+	ProjectDir string
+	// OutputDir is the directory the compose file will be written to;
+	// relative paths in the file are rewritten to be relative to it.
+	OutputDir string
+}
+
+// file is the compose file Export writes. It uses the short syntax of
+// every key, which every compose implementation reads.
+type file struct {
+	Name     string              `yaml:"name,omitempty"`
+	Services map[string]*service `yaml:"services"`
+	Volumes  map[string]struct{} `yaml:"volumes,omitempty"`
+}
+
+type service struct {
+	Image       string            `yaml:"image"`
+	Command     []string          `yaml:"command,omitempty"`
+	Entrypoint  []string          `yaml:"entrypoint,omitempty"`
+	WorkingDir  string            `yaml:"working_dir,omitempty"`
+	User        string            `yaml:"user,omitempty"`
+	Environment map[string]string `yaml:"environment,omitempty"`
+	EnvFile     []string          `yaml:"env_file,omitempty"`
+	Ports       []string          `yaml:"ports,omitempty"`
+	Volumes     []string          `yaml:"volumes,omitempty"`
+	DependsOn   []string          `yaml:"depends_on,omitempty"`
+	Profiles    []string          `yaml:"profiles,omitempty"`
+	Labels      map[string]string `yaml:"labels,omitempty"`
+	Restart     string            `yaml:"restart,omitempty"`
+}
+
+// Export returns a compose file that runs exactly what m records: every
+// service's image pinned by digest and no build section, runtime env as
+// values, secret env as required interpolations whose values never appear,
+// bind mounts with their SELinux labels, and tasks as services under the
+// profile TasksProfile. The result is checked by loading it with
+// compose-go; an error means it would not load.
+func Export(ctx context.Context, m *manifest.Manifest, opts ExportOptions) ([]byte, error) {
+	f := &file{Name: opts.Name, Services: map[string]*service{}}
+	for name, svc := range m.Services {
+		f.Services[name] = exportService(svc, f, opts, m)
+	}
+	for name, task := range m.Tasks {
+		if f.Services[name] != nil {
+			return nil, fmt.Errorf("task %s has the name of a service; compose needs them distinct", name)
+		}
+		f.Services[name] = exportTask(task)
+	}
+	var buf bytes.Buffer
+	buf.WriteString(header)
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(f); err != nil {
+		return nil, err
+	}
+	data := buf.Bytes()
+	if err := check(ctx, data, opts.OutputDir); err != nil {
+		return nil, fmt.Errorf("the compose file forge wrote does not load: %w", err)
+	}
+	return data, nil
+}
+
+const header = "# Written by forge compose from the runtime manifest: every image is the one forge built,\n" +
+	"# pinned by digest. Regenerate it after each build rather than editing it.\n"
+
+func exportService(svc *manifest.Service, f *file, opts ExportOptions, m *manifest.Manifest) *service {
+	out := &service{
+		Image:       svc.Image,
+		Command:     svc.Command,
+		Entrypoint:  svc.Entrypoint,
+		WorkingDir:  svc.WorkingDir,
+		User:        svc.User,
+		Environment: environment(svc.Env, svc.SecretEnv),
+		Ports:       svc.Ports,
+	}
+	for _, p := range svc.EnvFiles {
+		out.EnvFile = append(out.EnvFile, rebase(p, opts))
+	}
+	for _, v := range svc.Volumes {
+		out.Volumes = append(out.Volumes, exportVolume(v, f, opts))
+	}
+	for _, dep := range svc.DependsOn {
+		if m.Services[dep] != nil {
+			out.DependsOn = append(out.DependsOn, dep)
+		}
+	}
+	return out
+}
+
+func exportTask(task *manifest.Task) *service {
+	return &service{
+		Image:       task.Image,
+		Command:     task.Command,
+		Environment: environment(task.Env, task.SecretEnv),
+		Profiles:    []string{TasksProfile},
+		Labels:      map[string]string{"dev.forge.task.when": task.When},
+		Restart:     "no",
+	}
+}
+
+// environment merges runtime values with required secret variables, which
+// the runtime must take from its own environment: compose stops with the
+// message when one is missing.
+func environment(env map[string]string, secret []string) map[string]string {
+	if len(env) == 0 && len(secret) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(env)+len(secret))
+	for k, v := range env {
+		// A literal $ must not be read as interpolation.
+		out[k] = strings.ReplaceAll(v, "$", "$$")
+	}
+	for _, name := range secret {
+		out[name] = fmt.Sprintf("${%s:?%s must be set in the environment}", name, name)
+	}
+	return out
+}
+
+// exportVolume rewrites a bind mount's source for the compose file's
+// directory and declares named volumes.
+func exportVolume(spec string, f *file, opts ExportOptions) string {
+	source, rest, _ := strings.Cut(spec, ":")
+	if strings.HasPrefix(source, ".") || strings.HasPrefix(source, "/") {
+		return rebase(source, opts) + ":" + rest
+	}
+	if f.Volumes == nil {
+		f.Volumes = map[string]struct{}{}
+	}
+	f.Volumes[source] = struct{}{}
+	return spec
+}
+
+// rebase rewrites a path relative to the project directory into one
+// relative to the compose file's directory.
+func rebase(p string, opts ExportOptions) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	abs := filepath.Join(opts.ProjectDir, p)
+	rel, err := filepath.Rel(opts.OutputDir, abs)
+	if err != nil {
+		return abs
+	}
+	if rel == "." || strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return "./" + filepath.ToSlash(rel)
+}
+
+// check loads data as compose-go would, with every profile, without
+// interpolating (secret variables are not set here) or reading env files.
+func check(ctx context.Context, data []byte, dir string) error {
+	details := types.ConfigDetails{
+		WorkingDir:  dir,
+		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(dir, "compose.yaml"), Content: data}},
+		Environment: types.Mapping{},
+	}
+	_, err := loader.LoadWithContext(ctx, details, func(o *loader.Options) {
+		o.SkipInterpolation = true
+		o.SkipResolveEnvironment = true
+		o.Profiles = []string{"*"}
+		o.SetProjectName("forge-check", false)
+	})
+	return err
+}
+
+// ServiceNames returns the names of the services and tasks a compose file
+// from m holds, sorted, for messages.
+func ServiceNames(m *manifest.Manifest) []string {
+	var names []string
+	for name := range m.Services {
+		names = append(names, name)
+	}
+	for name := range m.Tasks {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
