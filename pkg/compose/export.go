@@ -70,7 +70,7 @@ func Export(ctx context.Context, m *manifest.Manifest, opts ExportOptions) ([]by
 		if f.Services[name] != nil {
 			return nil, fmt.Errorf("task %s has the name of a service; compose needs them distinct", name)
 		}
-		f.Services[name] = exportTask(task)
+		f.Services[name] = exportTask(task, f, opts)
 	}
 	var buf bytes.Buffer
 	buf.WriteString(header)
@@ -113,8 +113,13 @@ func exportService(svc *manifest.Service, f *file, opts ExportOptions, m *manife
 	return out
 }
 
-func exportTask(task *manifest.Task) *service {
+func exportTask(task *manifest.Task, f *file, opts ExportOptions) *service {
+	var vols []string
+	for _, v := range task.Volumes {
+		vols = append(vols, exportVolume(v, f, opts))
+	}
 	return &service{
+		Volumes:     vols,
 		Image:       task.Image,
 		Command:     task.Command,
 		Environment: environment(task.Env, task.SecretEnv),

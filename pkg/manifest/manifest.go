@@ -128,6 +128,7 @@ type Task struct {
 	Command   []string          `json:"command"`
 	Env       map[string]string `json:"env,omitempty"`
 	SecretEnv []string          `json:"secretEnv,omitempty"`
+	Volumes   []string          `json:"volumes,omitempty"`
 	// When is release, start or manual.
 	When string `json:"when"`
 }

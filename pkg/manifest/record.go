@@ -71,7 +71,7 @@ func (m *Manifest) Record(g *plan.Graph, built map[string]Built) error {
 			return fmt.Errorf("task %s: %w", t.Name, err)
 		}
 		m.Tasks[t.Name] = &Task{Artifact: name, Image: image, Command: t.Command,
-			Env: maps.Clone(t.Env), SecretEnv: t.SecretEnv, When: t.When}
+			Env: maps.Clone(t.Env), SecretEnv: t.SecretEnv, Volumes: volumes(t.Volumes, dir), When: t.When}
 	}
 	m.prune(g.Config)
 	return nil
@@ -138,13 +138,21 @@ func newService(svc *plan.Service, artifact, image, dir string) *Service {
 	for _, f := range svc.EnvFiles {
 		rec.EnvFiles = append(rec.EnvFiles, plan.RelPath(dir, f))
 	}
-	for _, v := range svc.Volumes {
+	rec.Volumes = volumes(svc.Volumes, dir)
+	return rec
+}
+
+// volumes returns vols in compose's short form, bind sources relative to
+// dir.
+func volumes(vols []plan.Volume, dir string) []string {
+	var out []string
+	for _, v := range vols {
 		if v.Bind {
 			v.Source = bindSource(dir, v.Source)
 		}
-		rec.Volumes = append(rec.Volumes, v.String())
+		out = append(out, v.String())
 	}
-	return rec
+	return out
 }
 
 // bindSource returns a bind mount's source relative to dir, starting with

@@ -45,6 +45,9 @@ type Task struct {
 	Command   []string
 	Env       map[string]string
 	SecretEnv []string
+	// Volumes are mounted as for a service: a task that writes where a
+	// service reads (collected static files, a database) shares its volume.
+	Volumes []Volume
 	// When is "release" (once per deployed release, before services
 	// start; the default), "start" (before every start) or "manual".
 	When string
@@ -101,6 +104,7 @@ var taskSchema = &hcl.BodySchema{
 		{Name: "command", Required: true},
 		{Name: "env"},
 		{Name: "secret_env"},
+		{Name: "volumes"},
 		{Name: "when"},
 	},
 }
@@ -204,6 +208,7 @@ func decodeTask(block *hcl.Block, dir string, ctx *hcl.EvalContext) (*Task, hcl.
 	task.Image = d.image()
 	task.Command = d.list("command")
 	task.Env, task.SecretEnv = d.env()
+	task.Volumes = d.volumes()
 	task.When = d.string("when")
 	switch task.When {
 	case "":
