@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -73,7 +74,7 @@ func newBuildCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&opts.load, "load", "", "load the images into podman or docker (detected when no value is given)")
 	f.Lookup("load").NoOptDefVal = "auto"
 	f.StringVar(&opts.output, "output", "",
-		"also export to files: type=oci|docker,dest=FILE or type=local,dest=DIR ({image} in dest is the image name)")
+		"also export to files: type=oci|docker,dest=FILE[,tar=false] or type=local,dest=DIR ({image} in dest is the image name)")
 	f.StringArrayVar(&opts.cacheFrom, "cache-from", nil, "import build cache, as type=registry,ref=REF (repeatable)")
 	f.StringArrayVar(&opts.cacheTo, "cache-to", nil, "export build cache, as type=registry,ref=REF,mode=max (repeatable)")
 	f.BoolVar(&opts.noCache, "no-cache", false, "build every step again; never skip an unchanged image")
@@ -202,8 +203,14 @@ func parseOutput(spec string) (*buildkit.FileOutput, error) {
 			f.Type = v
 		case "dest":
 			f.Dest = v
+		case "tar":
+			tar, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, fmt.Errorf("--output %s: tar is true or false", spec)
+			}
+			f.Dir = !tar
 		default:
-			return nil, fmt.Errorf("--output %s: unknown key %q (type, dest)", spec, k)
+			return nil, fmt.Errorf("--output %s: unknown key %q (type, dest, tar)", spec, k)
 		}
 	}
 	switch {

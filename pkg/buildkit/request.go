@@ -257,6 +257,10 @@ func (r *request) fileExport(n *plan.Node, f *FileOutput) (client.ExportEntry, e
 	case client.ExporterLocal:
 		return client.ExportEntry{Type: client.ExporterLocal, OutputDir: dest}, nil
 	case client.ExporterOCI, client.ExporterDocker:
+		if f.Dir {
+			attrs["tar"] = "false"
+			return client.ExportEntry{Type: f.Type, Attrs: attrs, OutputDir: dest}, nil
+		}
 		return client.ExportEntry{Type: f.Type, Attrs: attrs,
 			Output: func(map[string]string) (io.WriteCloser, error) { return r.createAtomic(dest) }}, nil
 	}

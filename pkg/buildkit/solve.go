@@ -64,11 +64,13 @@ type Outputs struct {
 }
 
 // FileOutput exports results to files: an "oci" or "docker" tarball at
-// Dest, or the image's filesystem into the directory Dest ("local"). The
-// text {image} in Dest is replaced by the node's name.
+// Dest (or, with Dir, an OCI layout directory), or the image's filesystem
+// into the directory Dest ("local"). The text {image} in Dest is replaced
+// by the node's name.
 type FileOutput struct {
 	Type string
 	Dest string
+	Dir  bool
 }
 
 // Solve builds n once and exports it under all its tags with a single image
