@@ -144,6 +144,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newPlanCmd(g, stdout, stderr),
 		newReleaseCmd(g, stdout, stderr),
 		newComposeCmd(g, stdout, stderr),
+		newImportCmd(g, stdout, stderr),
 		newManifestCmd(g, stdout, stderr),
 		newBuilderCmd(g, stdout, stderr),
 	)

@@ -1,0 +1,314 @@
+package compose
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/forge-build/forge/pkg/plan"
+)
+
+var update = flag.Bool("update", false, "rewrite the import golden files")
+
+// TestImport imports each testdata/import/NAME.yaml and compares the result
+// with NAME.hcl and the problems with NAME.problems. Run with -update to
+// rewrite them. Each golden forge.hcl must load without errors in place.
+func TestImport(t *testing.T) {
+	inputs, err := filepath.Glob(filepath.Join("testdata", "import", "*.yaml"))
+	if err != nil || len(inputs) == 0 {
+		t.Fatalf("no inputs in testdata/import: %v", err)
+	}
+	for _, input := range inputs {
+		base := strings.TrimSuffix(input, ".yaml")
+		t.Run(filepath.Base(base), func(t *testing.T) {
+			got, err := Import(context.Background(), []string{input}, ImportOptions{})
+			if err != nil {
+				t.Fatalf("Import(%s) = %v", input, err)
+			}
+			compareGolden(t, base+".hcl", got.HCL)
+			compareGolden(t, base+".problems", problemLines(got.Problems))
+			loadConfig(t, base+".hcl")
+		})
+	}
+}
+
+func compareGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestImport -update to write it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}
+
+func problemLines(problems []Problem) []byte {
+	var b bytes.Buffer
+	for _, p := range problems {
+		b.WriteString(p.String() + "\n")
+	}
+	return b.Bytes()
+}
+
+// loadConfig loads a forge.hcl with forge's own parser and fails the test
+// on any error diagnostic.
+func loadConfig(t *testing.T, path string) *plan.Config {
+	t.Helper()
+	cfg, diags := plan.NewParser().Load(path, plan.LoadOptions{})
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			t.Errorf("%s: %v", path, d)
+		}
+	}
+	if cfg == nil || diags.HasErrors() {
+		t.FailNow()
+	}
+	return cfg
+}
+
+// TestImportSharesOneBuild checks that services with identical build
+// sections, and a service naming the image they build, run one build node.
+func TestImportSharesOneBuild(t *testing.T) {
+	tests := []struct {
+		input    string
+		services []string
+	}{
+		{"django", []string{"celery_beat", "celery_worker", "web"}},
+		{"envfile", []string{"web", "worker"}},
+		{"extends", []string{"api", "worker"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.input, func(t *testing.T) {
+			cfg := loadConfig(t, filepath.Join("testdata", "import", tt.input+".hcl"))
+			g, err := plan.New(cfg)
+			if err != nil {
+				t.Fatalf("plan.New(%s) = %v", tt.input, err)
+			}
+			if len(g.Nodes) != 1 {
+				t.Fatalf("plan.New(%s) has %d nodes, want 1", tt.input, len(g.Nodes))
+			}
+			got := slices.Sorted(slices.Values(g.Nodes[0].Services))
+			if diff := cmp.Diff(tt.services, got); diff != "" {
+				t.Errorf("services of the node (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestImportReadsNoEnvironment checks that nothing from the environment
+// reaches the output: neither build args without a value, nor pass-through
+// runtime variables, nor ${VAR} references.
+func TestImportReadsNoEnvironment(t *testing.T) {
+	names := []string{
+		"COMMIT_SHA", "NPM_TOKEN", "QUEUE_URL", "API_TOKEN", "DOMAIN", "DJANGO_SECRET_KEY",
+	}
+	for _, name := range names {
+		t.Setenv(name, "leaked-"+name)
+	}
+	for _, input := range []string{"envfile", "django"} {
+		path := filepath.Join("testdata", "import", input+".yaml")
+		got, err := Import(context.Background(), []string{path}, ImportOptions{})
+		if err != nil {
+			t.Fatalf("Import(%s) = %v", input, err)
+		}
+		if bytes.Contains(got.HCL, []byte("leaked-")) {
+			t.Errorf("Import(%s) copied a value from the environment:\n%s", input, got.HCL)
+		}
+	}
+}
+
+// TestImportNeverMakesRuntimeEnvBuildArgs checks that a service's runtime
+// environment and env files never become build args, even when a build arg
+// of the same name has no value.
+func TestImportNeverMakesRuntimeEnvBuildArgs(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"Dockerfile": "FROM scratch\n",
+		"app.env":    "RELEASE=from-env-file\n",
+		"compose.yaml": `services:
+  app:
+    build:
+      context: .
+      args: [RELEASE]
+    env_file: app.env
+    environment:
+      RELEASE: from-environment
+`,
+	})
+	path := filepath.Join(dir, "compose.yaml")
+	got, err := Import(context.Background(), []string{path}, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := plan.NewParser().Parse(got.HCL, filepath.Join(dir, "forge.hcl"), plan.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatalf("Parse(import) = %v\n%s", diags, got.HCL)
+	}
+	if arg := cfg.Image("app").Args["RELEASE"]; arg != "" {
+		t.Errorf("args.RELEASE = %q, want \"\"", arg)
+	}
+	if env := cfg.Service("app").Env["RELEASE"]; env != "from-environment" {
+		t.Errorf("env.RELEASE = %q, want from-environment", env)
+	}
+}
+
+// TestImportProblemFiles checks that a problem names the file that sets the
+// key: with an override file, the last one.
+func TestImportProblemFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"Dockerfile":            "FROM scratch\n",
+		"compose.yaml":          "services:\n  app:\n    build: .\n    restart: always\n",
+		"compose.override.yaml": "services:\n  app:\n    privileged: true\n    restart: \"no\"\n",
+	})
+	paths := []string{filepath.Join(dir, "compose.yaml"), filepath.Join(dir, "compose.override.yaml")}
+	got, err := Import(context.Background(), paths, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const msg = "not carried over: forge.hcl has no equivalent"
+	want := []Problem{
+		{File: paths[1], Service: "app", Key: "privileged", Message: msg},
+		{File: paths[1], Service: "app", Key: "restart", Message: msg},
+	}
+	if diff := cmp.Diff(want, got.Problems); diff != "" {
+		t.Errorf("Import problems (-want +got):\n%s", diff)
+	}
+	header := "# Generated by forge import from compose.yaml, compose.override.yaml;"
+	if !bytes.HasPrefix(got.HCL, []byte(header)) {
+		t.Errorf("Import header = %q", bytes.SplitN(got.HCL, []byte("\n"), 2)[0])
+	}
+}
+
+func TestImportErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		paths []string
+	}{
+		{"no file", nil},
+		{"missing file", []string{filepath.Join(t.TempDir(), "compose.yaml")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Import(context.Background(), tt.paths, ImportOptions{}); err == nil {
+				t.Errorf("Import(%q) = nil error, want one", tt.paths)
+			}
+		})
+	}
+}
+
+func TestSanitize(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"web", "web"},
+		{"celery.worker", "celery_worker"},
+		{"1web", "web"},
+		{"${IMAGE}", "IMAGE"},
+		{"---", "fallback"},
+	}
+	for _, tt := range tests {
+		if got := sanitize(tt.in, "fallback"); got != tt.want {
+			t.Errorf("sanitize(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestRefName(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"redis:7", "redis"},
+		{"registry.example.com:5000/team/app:1.2", "app"},
+		{"ghcr.io/example/app@sha256:0123", "app"},
+		{"${REGISTRY}/app:${TAG}", "app"},
+	}
+	for _, tt := range tests {
+		if got := refName(tt.in); got != tt.want {
+			t.Errorf("refName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestImporterPath(t *testing.T) {
+	im := &importer{dir: "/home/u/src/proj", home: "/home/u"}
+	tests := []struct {
+		path  string
+		tilde bool
+		want  string
+	}{
+		{"/home/u/src/proj", false, "."},
+		{"/home/u/src/proj/app", false, "app"},
+		{"/home/u/src/shared", true, "../shared"},
+		{"/home/u/.ssh/id_ed25519", true, "~/.ssh/id_ed25519"},
+		{"/home/u/.ssh/id_ed25519", false, "../../.ssh/id_ed25519"},
+		{"/var/run/docker.sock", true, "/var/run/docker.sock"},
+	}
+	for _, tt := range tests {
+		if got := im.path(tt.path, tt.tilde); got != tt.want {
+			t.Errorf("path(%q, %v) = %q, want %q", tt.path, tt.tilde, got, tt.want)
+		}
+	}
+}
+
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestHeredoc(t *testing.T) {
+	tests := []struct{ text, want string }{
+		{"FROM alpine\n", "FROM alpine\n"},
+		{"FROM alpine", "FROM alpine\n"},
+		{"ENV A=${B} C=%{D}\n", "ENV A=${B} C=%{D}\n"},
+		{"RUN cat <<EOT\nhi\nEOT\n", "RUN cat <<EOT\nhi\nEOT\n"},
+	}
+	for _, tt := range tests {
+		src := append([]byte("x = "), heredoc(tt.text).Bytes()...)
+		src = append(src, '\n')
+		file, diags := hclsyntax.ParseConfig(src, "test.hcl", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatalf("heredoc(%q) does not parse: %v\n%s", tt.text, diags, src)
+		}
+		attrs, _ := file.Body.JustAttributes()
+		got, diags := attrs["x"].Expr.Value(nil)
+		if diags.HasErrors() || got.AsString() != tt.want {
+			t.Errorf("heredoc(%q) evaluates to %#v (%v), want %q", tt.text, got, diags, tt.want)
+		}
+	}
+}
+
+func TestDefaultTags(t *testing.T) {
+	tests := []struct {
+		name string
+		tags []string
+		want []string
+	}{
+		{"web", nil, nil},
+		{"celery_beat", nil, nil},
+		{"web", []string{"example/web:1"}, []string{"example/web:1"}},
+		{"MyApp", nil, []string{"myapp:latest"}},
+		{"api___v2-", nil, []string{"api-v2:latest"}},
+	}
+	for _, tt := range tests {
+		if got := defaultTags(&buildGroup{name: tt.name, tags: tt.tags}); !slices.Equal(got, tt.want) {
+			t.Errorf("defaultTags(%q, %q) = %q, want %q", tt.name, tt.tags, got, tt.want)
+		}
+	}
+}
