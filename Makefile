@@ -16,11 +16,14 @@ RUNC_VERSION           := 1.1.5+ds1-1+deb12u1
 BUSYBOX_VERSION        := 1:1.35.0-4+deb12u1+b1
 PODMAN_VERSION         := 4.3.1+ds1-8+deb12u1+b3
 PODMAN_COMPOSE_VERSION := 1.0.3-3
+DEBOOTSTRAP_VERSION    := 1.0.128+nmu2+deb12u2
+# Service-name DNS between compose containers on podman's CNI networks.
+DNSNAME_VERSION        := 1.3.1+ds1-2+b6
 
 export FORGE_BUILDKITD := $(BUILDKITD)
 export FORGE_TEST_REGISTRY := $(REGISTRY)
 
-.PHONY: all build tools debs buildkitd registry test unit fuzz bench demo image lint clean
+.PHONY: all build tools debs buildkitd registry test unit fuzz bench example-base demo image lint clean
 
 all: build
 
@@ -31,7 +34,9 @@ build:
 tools: debs buildkitd registry
 
 DEBS := runc=$(RUNC_VERSION) busybox-static=$(BUSYBOX_VERSION) \
-	podman=$(PODMAN_VERSION) podman-compose=$(PODMAN_COMPOSE_VERSION)
+	podman=$(PODMAN_VERSION) podman-compose=$(PODMAN_COMPOSE_VERSION) \
+	debootstrap=$(DEBOOTSTRAP_VERSION) \
+	golang-github-containernetworking-plugin-dnsname=$(DNSNAME_VERSION)
 
 debs:
 	@missing=""; for pkg in $(DEBS); do \
@@ -73,13 +78,17 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
 
-## demo: build examples/hello (three services, one image) on the local builder
-demo: tools build
+## example-base: the offline stand-in for debian:bookworm-slim (cached)
+example-base: tools build
+	@FORGE=$(BIN)/forge examples/django/base/make-base.sh >/dev/null
+
+## demo: build examples/django (three services on one image, plus Redis)
+demo: example-base
 	$(BIN)/forge builder start
-	$(BIN)/forge build -f examples/hello/forge.hcl
+	FORGE_VAR_base_layout=$$(FORGE=$(BIN)/forge examples/django/base/make-base.sh) \
+		$(BIN)/forge build -f examples/django/forge.hcl
 	@echo
-	@echo "runtime manifest (examples/hello/forge.manifest.json):"
-	@cat examples/hello/forge.manifest.json
+	$(BIN)/forge manifest show -f examples/django/forge.hcl
 
 ## image: forge builds its own container image from forge.hcl
 image: tools build
