@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/forge-build/forge/pkg/buildkit"
+	"github.com/forge-build/forge/pkg/check"
 	"github.com/forge-build/forge/pkg/engine"
 	"github.com/forge-build/forge/pkg/manifest"
 	"github.com/forge-build/forge/pkg/plan"
@@ -39,6 +40,7 @@ type buildOptions struct {
 	provenance   string
 	json         bool
 	metadataFile string
+	noCheck      bool
 	targets      []string
 
 	stdout, stderr io.Writer
@@ -83,6 +85,7 @@ func newBuildCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&opts.provenance, "provenance", "", "attach a SLSA provenance attestation: min or max")
 	f.BoolVar(&opts.json, "json", false, "print the results as JSON on stdout")
 	f.StringVar(&opts.metadataFile, "metadata-file", "", "also write the JSON results to this file")
+	f.BoolVar(&opts.noCheck, "no-check", false, "build even when forge check finds errors")
 	return cmd
 }
 
@@ -99,6 +102,9 @@ func runBuild(ctx context.Context, opts *buildOptions) error {
 	}
 	if opts.print {
 		return printPlan(opts.stdout, g, false)
+	}
+	if err := preflight(g, opts); err != nil {
+		return err
 	}
 	outputs, err := opts.outputs(ctx)
 	if err != nil {
@@ -302,4 +308,18 @@ func configPath(manifestPath, config string) string {
 		return config
 	}
 	return plan.RelPath(dir, abs)
+}
+
+// preflight runs forge check's fast rules and prints what they find on
+// stderr. Errors stop the build unless --no-check.
+func preflight(g *plan.Graph, opts *buildOptions) error {
+	findings := check.Run(g.Config, check.Options{})
+	if len(findings) == 0 {
+		return nil
+	}
+	printFindings(opts.stderr, findings)
+	if check.HasErrors(findings) && !opts.noCheck {
+		return &usageError{fmt.Errorf("%w; fix them, or build anyway with --no-check", errCheckFailed)}
+	}
+	return nil
 }

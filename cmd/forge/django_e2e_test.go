@@ -149,7 +149,7 @@ func TestDjangoExample(t *testing.T) {
 	// The runtime secret is in no build input and no layer.
 	saved := filepath.Join(t.TempDir(), "app.tar")
 	must("podman", "save", "--format", "oci-archive", "-o", saved, app.Tags[0])
-	if strings.Contains(imageText(t, saved), secret) {
+	if imageContains(t, saved, secret) {
 		t.Error("DJANGO_SECRET_KEY's value is in the image")
 	}
 	data, _ := os.ReadFile(filepath.Join(project, manifest.DefaultName))

@@ -142,6 +142,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		newBuildCmd(g, stdout, stderr),
 		newPlanCmd(g, stdout, stderr),
+		newCheckCmd(g, stdout, stderr),
 		newReleaseCmd(g, stdout, stderr),
 		newComposeCmd(g, stdout, stderr),
 		newImportCmd(g, stdout, stderr),

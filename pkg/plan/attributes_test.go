@@ -13,7 +13,7 @@ var ignoreDecl = cmp.Options{
 	cmpopts.IgnoreFields(Image{}, "DeclRange"),
 	cmpopts.IgnoreFields(Service{}, "DeclRange"),
 	cmpopts.IgnoreFields(Task{}, "DeclRange"),
-	cmpopts.IgnoreUnexported(Image{}),
+	cmpopts.IgnoreUnexported(Image{}, Service{}),
 	cmpopts.EquateEmpty(),
 }
 

@@ -43,7 +43,7 @@ func TestLoadShared(t *testing.T) {
 	if diff := cmp.Diff(wantImages, cfg.Images, ignoreRanges); diff != "" {
 		t.Errorf("Load() images mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(wantServices, cfg.Services, cmpopts.IgnoreFields(Service{}, "DeclRange")); diff != "" {
+	if diff := cmp.Diff(wantServices, cfg.Services, cmpopts.IgnoreFields(Service{}, "DeclRange"), cmpopts.IgnoreUnexported(Service{})); diff != "" {
 		t.Errorf("Load() services mismatch (-want +got):\n%s", diff)
 	}
 	if cfg.Dir != dir {

@@ -62,6 +62,16 @@ type Image struct {
 	// tagRanges the range of each tag.
 	attrRanges map[string]hcl.Range
 	tagRanges  map[string]hcl.Range
+	argRanges  map[string]hcl.Range
+}
+
+// ArgRange returns the range of the build argument name's key in forge.hcl,
+// or of the args attribute when the key cannot be located.
+func (img *Image) ArgRange(name string) hcl.Range {
+	if rng, ok := img.argRanges[name]; ok {
+		return rng
+	}
+	return img.AttrRange("args")
 }
 
 // AttrRange returns the range of the named attribute's value, or the block
@@ -220,6 +230,10 @@ func (d *imageDecoder) decodeBuildSettings() {
 	d.add(diags)
 	if attr := d.attrs["args"]; attr != nil {
 		d.add(checkArgs(img.Args, attr))
+		img.argRanges = make(map[string]hcl.Range, len(img.Args))
+		for name := range img.Args {
+			img.argRanges[name] = *mapKeyRange(attr, name)
+		}
 	}
 }
 

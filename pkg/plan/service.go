@@ -35,6 +35,27 @@ type Service struct {
 	DependsOn []string
 
 	DeclRange hcl.Range
+	// attrRanges holds the value range of each attribute set in the block;
+	// volumeRanges the range of each volume.
+	attrRanges   map[string]hcl.Range
+	volumeRanges []hcl.Range
+}
+
+// AttrRange returns the range of the named attribute's value, or the block
+// header's range when the attribute was not set.
+func (svc *Service) AttrRange(name string) hcl.Range {
+	if rng, ok := svc.attrRanges[name]; ok {
+		return rng
+	}
+	return svc.DeclRange
+}
+
+// VolumeRange returns the range of the i-th volume in forge.hcl.
+func (svc *Service) VolumeRange(i int) hcl.Range {
+	if i < len(svc.volumeRanges) {
+		return svc.volumeRanges[i]
+	}
+	return svc.AttrRange("volumes")
 }
 
 // Task is a task block: a one-off command run from an image at a point of
@@ -185,7 +206,10 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 func decodeService(block *hcl.Block, dir string, ctx *hcl.EvalContext) (*Service, hcl.Diagnostics) {
 	content, diags := block.Body.Content(serviceSchema)
 	d := &runDecoder{attrs: content.Attributes, ctx: ctx, dir: dir, diags: diags}
-	svc := &Service{Name: block.Labels[0], DeclRange: block.DefRange}
+	svc := &Service{Name: block.Labels[0], DeclRange: block.DefRange, attrRanges: map[string]hcl.Range{}}
+	for name, attr := range content.Attributes {
+		svc.attrRanges[name] = attr.Expr.Range()
+	}
 	svc.Image = d.image()
 	svc.Command = d.list("command")
 	svc.Entrypoint = d.list("entrypoint")
@@ -195,6 +219,9 @@ func decodeService(block *hcl.Block, dir string, ctx *hcl.EvalContext) (*Service
 	svc.EnvFiles = d.envFiles()
 	svc.Ports = d.ports()
 	svc.Volumes = d.volumes()
+	for i := range svc.Volumes {
+		svc.volumeRanges = append(svc.volumeRanges, *elemRange(d.attrs["volumes"], i))
+	}
 	deps, diags := decodeRefList(d.attrs["depends_on"], serviceRefType, ctx)
 	d.add(diags)
 	svc.DependsOn = deps

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/forge-build/forge/pkg/check"
+)
+
+func TestCheckCLI(t *testing.T) {
+	file := filepath.Join("..", "..", "pkg", "check", "testdata", "broken", "forge.hcl")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"check", "-f", file, "--json", "--no-buildkit"}, &stdout, &stderr)
+	if code != exitFailure {
+		t.Fatalf("forge check (broken): exit %d, want %d\n%s", code, exitFailure, stderr.String())
+	}
+	var findings []check.Finding
+	if err := json.Unmarshal(stdout.Bytes(), &findings); err != nil {
+		t.Fatalf("forge check --json: %v\n%s", err, stdout.String())
+	}
+	rules := map[string]bool{}
+	for _, f := range findings {
+		rules[f.Rule] = true
+	}
+	for _, want := range []string{check.SecretBuildArg, check.RuntimeStepInBuild, check.RunsAsRoot,
+		check.BindMountOverImage, check.MissingDockerignore} {
+		if !rules[want] {
+			t.Errorf("forge check (broken) lacks %s: %v", want, rules)
+		}
+	}
+
+	stdout.Reset()
+	code = run([]string{"check", "-f", filepath.Join("..", "..", "examples", "django", "forge.hcl"), "--no-buildkit"},
+		&stdout, &stderr)
+	if code != 0 || !strings.Contains(stdout.String(), "0 error(s), 0 warning(s)") {
+		t.Errorf("forge check (examples/django): exit %d\n%s", code, stdout.String())
+	}
+}
+
+func TestBuildStopsOnCheckErrors(t *testing.T) {
+	project := writeProject(t, map[string]string{
+		"forge.hcl":     "image \"app\" {\n  args = { API_TOKEN = \"abc\" }\n}\n",
+		"Dockerfile":    "FROM scratch\nUSER 1000\n",
+		".dockerignore": ".git\n",
+	})
+	file := filepath.Join(project, "forge.hcl")
+	// A builder that cannot be reached shows whether the build got past
+	// the checks.
+	e := &env{t: t, vars: []string{"BUILDKIT_HOST=tcp://" + closedPort(t), "PATH=/usr/bin:/bin"}}
+	res := e.forge("build", "-f", file)
+	if res.code != exitUsage || !strings.Contains(res.stderr, "secret-build-arg") ||
+		!strings.Contains(res.stderr, "--no-check") {
+		t.Errorf("forge build with a check error: exit %d, want %d\n%s", res.code, exitUsage, res.stderr)
+	}
+	if res := e.forge("build", "-f", file, "--no-check"); res.code != exitBuilder {
+		t.Errorf("forge build --no-check: exit %d, want %d (past the checks, at the builder)\n%s",
+			res.code, exitBuilder, res.stderr)
+	}
+}
+
+func TestCheckRunsBuildKitLint(t *testing.T) {
+	requireDaemon(t)
+	project := writeProject(t, map[string]string{
+		"forge.hcl":     "image \"app\" {}\n",
+		"Dockerfile":    "FROM scratch as base\nUSER appuser\n",
+		".dockerignore": ".git\n",
+	})
+	e := newEnv(t)
+	if res := e.forge("builder", "start"); res.code != 0 {
+		t.Fatalf("forge builder start: exit %d\n%s", res.code, res.stderr)
+	}
+	res := e.forge("check", "-f", filepath.Join(project, "forge.hcl"), "--json")
+	if res.code != 0 {
+		t.Fatalf("forge check: exit %d\n%s", res.code, res.stderr)
+	}
+	var findings []check.Finding
+	if err := json.Unmarshal([]byte(res.stdout), &findings); err != nil {
+		t.Fatal(err)
+	}
+	if len(findings) != 1 || findings[0].Rule != "buildkit-lint:FromAsCasing" || findings[0].Location.Line != 1 {
+		t.Errorf("forge check findings = %+v, want BuildKit's FromAsCasing at line 1", findings)
+	}
+}
