@@ -271,29 +271,28 @@ func readManifest(path string) (*manifest.Manifest, error) {
 	return m, nil
 }
 
-// record adds the build's results to the manifest m read from path, and
-// writes it, keeping what it holds about images and services this build
-// did not touch.
-func record(path string, m *manifest.Manifest, g *plan.Graph, results map[string]*buildkit.Result,
+// record adds the build's results to the manifest at path, keeping what it
+// holds about images and services this build did not touch. prev is the
+// manifest as the build started, which decided what was skipped.
+func record(path string, prev *manifest.Manifest, g *plan.Graph, results map[string]*buildkit.Result,
 	checks *skipChecks, out buildkit.Outputs, opts *buildOptions) error {
 	built := make(map[string]manifest.Built, len(results))
 	for name, r := range results {
 		b := manifest.Built{Digest: r.Digest, ConfigDigest: r.ConfigDigest,
 			Fingerprint: checks.fingerprints[name], Pushed: opts.push, Loaded: opts.load,
 			Provenance: out.Provenance, CacheFrom: out.CacheFrom, CacheTo: out.CacheTo}
-		if prev := m.Artifacts[name]; r.Skipped && prev != nil {
-			b.Pushed = b.Pushed || prev.Pushed
+		if was := prev.Artifacts[name]; r.Skipped && was != nil {
+			b.Pushed = b.Pushed || was.Pushed
 			if b.Loaded == "" {
-				b.Loaded = prev.Loaded
+				b.Loaded = was.Loaded
 			}
 		}
 		built[name] = b
 	}
-	if err := m.Record(g, built); err != nil {
-		return err
-	}
-	m.Config = configPath(path, g.Config.Filename)
-	return manifest.Write(path, m)
+	return manifest.Update(path, func(m *manifest.Manifest) error {
+		m.Config = configPath(path, g.Config.Filename)
+		return m.Record(g, built)
+	})
 }
 
 // configPath returns the configuration file's path relative to the

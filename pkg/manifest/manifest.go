@@ -8,9 +8,13 @@ package manifest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"syscall"
 
 	"github.com/forge-build/forge/internal/atomicfile"
 )
@@ -196,4 +200,41 @@ func Write(path string, m *Manifest) error {
 		return fmt.Errorf("encoding manifest: %w", err)
 	}
 	return atomicfile.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+// Update applies change to the manifest at path and writes the result, while
+// holding a lock that other forge processes updating the same manifest
+// wait for: concurrent builds never lose each other's records. A missing
+// manifest starts empty; one forge cannot read is an error and is left as
+// it is. The lock is taken on the manifest's directory, so no lock file is
+// left behind.
+func Update(path string, change func(*Manifest) error) error {
+	unlock, err := lockDir(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	m, err := Read(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		m, err = New(), nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := change(m); err != nil {
+		return err
+	}
+	return Write(path, m)
+}
+
+func lockDir(dir string) (func(), error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("locking the manifest: %w", err)
+	}
+	if err := syscall.Flock(int(d.Fd()), syscall.LOCK_EX); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("locking the manifest: %w", err)
+	}
+	return func() { d.Close() }, nil
 }

@@ -2,10 +2,12 @@ package manifest
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -255,5 +257,33 @@ func TestSchemaRejects(t *testing.T) {
 				t.Errorf("Validate(%s) = %v, want an error containing %q", tt.doc, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestUpdateConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), DefaultName)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := Update(path, func(m *Manifest) error {
+				name := fmt.Sprintf("app%d", i)
+				m.Artifacts[name] = &Artifact{Images: []string{name}, Tags: []string{name + ":1"},
+					Digest: testDigest.String(), Key: testDigest.String()}
+				return nil
+			})
+			if err != nil {
+				t.Errorf("Update() error: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	m, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Artifacts) != 20 {
+		t.Errorf("after 20 concurrent updates the manifest holds %d artifacts, want 20", len(m.Artifacts))
 	}
 }
