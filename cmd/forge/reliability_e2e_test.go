@@ -1,0 +1,204 @@
+package main
+
+// End-to-end tests of what happens when things go wrong mid-build: an
+// interrupt, a builder that dies, many builds at once.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/forge-build/forge/pkg/manifest"
+)
+
+// slowProject has one image whose build sleeps, after a first image that
+// builds quickly, and a manifest from an earlier build of the quick one.
+func slowProject(t *testing.T) (string, *env) {
+	t.Helper()
+	project := writeProject(t, map[string]string{
+		"forge.hcl": `
+image "quick" {
+  context = "quick"
+  tags    = ["forge.test/quick:1"]
+}
+image "slow" {
+  context = "slow"
+  tags    = ["forge.test/slow:1"]
+}
+`,
+		"quick/Dockerfile": "FROM scratch\nCOPY Dockerfile /\n",
+		"slow/Dockerfile":  busyboxDockerfile + "RUN [\"/bin/sh\", \"-c\", \"sleep 60\"]\n",
+	})
+	writeBusybox(t, filepath.Join(project, "slow"))
+	e := newEnv(t)
+	if res := e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "quick", "--progress", "quiet"); res.code != 0 {
+		t.Fatalf("forge build quick: exit %d\n%s", res.code, res.stderr)
+	}
+	return project, e
+}
+
+// startForge starts forge in the background and returns the command.
+func startForge(t *testing.T, e *env, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(forgeBin, args...)
+	cmd.Env = e.vars
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, &stderr
+}
+
+// waitForStep waits until stderr shows a step running.
+func waitForStep(t *testing.T, stderr *bytes.Buffer, text string) {
+	t.Helper()
+	if !waitFor(60*time.Second, func() bool { return strings.Contains(stderr.String(), text) }) {
+		t.Fatalf("the build never reached %q:\n%s", text, stderr.String())
+	}
+}
+
+// checkUntouched fails unless the manifest is byte-identical to before and
+// no temporary file was left next to it.
+func checkUntouched(t *testing.T, project string, before []byte) {
+	t.Helper()
+	after, _ := os.ReadFile(filepath.Join(project, manifest.DefaultName))
+	if !bytes.Equal(before, after) {
+		t.Errorf("the manifest changed:\n%s", after)
+	}
+	entries, _ := os.ReadDir(project)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
+	}
+}
+
+func TestInterruptedBuild(t *testing.T) {
+	requireDaemon(t)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			project, e := slowProject(t)
+			before, _ := os.ReadFile(filepath.Join(project, manifest.DefaultName))
+			cmd, stderr := startForge(t, e, "build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "plain")
+			waitForStep(t, stderr, "sleep 60")
+			start := time.Now()
+			cmd.Process.Signal(sig)
+			err := cmd.Wait()
+			elapsed := time.Since(start)
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != exitInterrupted {
+				t.Errorf("forge build after %v: %v, want exit %d\n%s", sig, err, exitInterrupted, stderr.String())
+			}
+			if elapsed > 2*time.Second {
+				t.Errorf("forge build took %s to stop after %v, want under 2s", elapsed, sig)
+			}
+			checkUntouched(t, project, before)
+		})
+	}
+}
+
+func TestBuilderKilledMidBuild(t *testing.T) {
+	requireDaemon(t)
+	project, e := slowProject(t)
+	before, _ := os.ReadFile(filepath.Join(project, manifest.DefaultName))
+	cmd, stderr := startForge(t, e, "build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "plain")
+	waitForStep(t, stderr, "sleep 60")
+
+	pidFile := filepath.Join(e.dir, "state", "forge", "builder", "buildkitd.pid")
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	if _, err := fmt.Sscan(strings.TrimSpace(string(data)), &pid); err != nil {
+		t.Fatal(err)
+	}
+	// A killed buildkitd leaves its mounts behind; undo them before the
+	// test's directory is removed.
+	t.Cleanup(func() { unmountUnder(e.dir) })
+	syscall.Kill(pid, syscall.SIGKILL)
+
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() == 0 {
+			t.Errorf("forge build with its builder killed: %v, want a failure", err)
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("forge build hung after its builder was killed:\n%s", stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "forge: ") {
+		t.Errorf("forge build did not say why it failed:\n%s", stderr.String())
+	}
+	checkUntouched(t, project, before)
+}
+
+func TestConcurrentBuildsOfOneProject(t *testing.T) {
+	requireDaemon(t)
+	project := writeProject(t, map[string]string{
+		"forge.hcl": `
+image "app" {
+  tags = ["forge.test/concurrent:1"]
+}
+service "web" { image = image.app }
+`,
+		"Dockerfile":    "FROM scratch\nCOPY Dockerfile /\n",
+		".dockerignore": "forge.manifest.json\n",
+	})
+	e := newEnv(t)
+	file := filepath.Join(project, "forge.hcl")
+	var wg sync.WaitGroup
+	results := make([]result, 20)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = e.forge("build", "-f", file, "--progress", "quiet")
+		}()
+	}
+	wg.Wait()
+	for i, res := range results {
+		if res.code != 0 {
+			t.Errorf("concurrent build %d: exit %d\n%s", i, res.code, res.stderr)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(project, manifest.DefaultName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m manifest.Manifest
+	if err := json.Unmarshal(data, &m); err != nil || m.Services["web"] == nil {
+		t.Errorf("after 20 concurrent builds the manifest is %v:\n%s", err, data)
+	}
+}
+
+// unmountUnder detaches every mount below dir, deepest first.
+func unmountUnder(dir string) {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	var points []string
+	for _, line := range strings.Split(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) > 4 && strings.HasPrefix(fields[4], dir+"/") {
+			points = append(points, fields[4])
+		}
+	}
+	for i := len(points) - 1; i >= 0; i-- {
+		syscall.Unmount(points[i], syscall.MNT_DETACH)
+	}
+}
