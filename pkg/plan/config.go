@@ -15,6 +15,11 @@ import (
 // MaxFileSize bounds the size of a forge.hcl or var file Load reads.
 const MaxFileSize = 4 << 20
 
+// MaxNesting bounds how deeply brackets, braces and parentheses may nest
+// in a file. HCL's parser recurses once per level, so without a bound a
+// hostile file could exhaust the stack.
+const MaxNesting = 200
+
 // Config is a decoded forge.hcl file: its blocks as written, in file order,
 // with variables resolved, expressions evaluated and paths made absolute.
 type Config struct {
@@ -118,6 +123,9 @@ func (p *Parser) Load(path string, opts LoadOptions) (*Config, hcl.Diagnostics) 
 // directory. Results are as for Load.
 func (p *Parser) Parse(src []byte, path string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	l := &loader{parser: p, opts: opts}
+	if d := checkNesting(src, path); d != nil {
+		return nil, hcl.Diagnostics{d}
+	}
 	file, diags := p.p.ParseHCL(src, path)
 	if diags.HasErrors() {
 		return nil, diags
@@ -160,10 +168,57 @@ func (l *loader) parseFile(path string) (*hcl.File, hcl.Diagnostics) {
 		return nil, hcl.Diagnostics{flagError("Configuration file too large",
 			fmt.Sprintf("%s holds %d bytes; forge reads files of up to %d.", path, fi.Size(), MaxFileSize))}
 	}
-	if filepath.Ext(path) == ".json" {
-		return l.parser.p.ParseJSONFile(path)
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{flagError("Configuration file not readable", err.Error())}
 	}
-	return l.parser.p.ParseHCLFile(path)
+	if d := checkNesting(src, path); d != nil {
+		return nil, hcl.Diagnostics{d}
+	}
+	if filepath.Ext(path) == ".json" {
+		return l.parser.p.ParseJSON(src, path)
+	}
+	return l.parser.p.ParseHCL(src, path)
+}
+
+// checkNesting returns a diagnostic when brackets nest deeper than
+// MaxNesting in src. Quoted strings are skipped; other text counts, which
+// errs on the side of refusing.
+func checkNesting(src []byte, path string) *hcl.Diagnostic {
+	depth, line, col := 0, 1, 0
+	inString, escaped := false, false
+	for _, b := range src {
+		col++
+		switch {
+		case b == '\n':
+			line, col = line+1, 0
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case b == '\\':
+				escaped = true
+			case b == '"':
+				inString = false
+			}
+		case b == '"':
+			inString = true
+		case b == '(' || b == '[' || b == '{':
+			depth++
+			if depth > MaxNesting {
+				pos := hcl.Pos{Line: line, Column: col}
+				return &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Nesting too deep",
+					Detail:   fmt.Sprintf("Brackets nest more than %d levels deep here; forge refuses such files.", MaxNesting),
+					Subject:  &hcl.Range{Filename: path, Start: pos, End: pos},
+				}
+			}
+		case b == ')' || b == ']' || b == '}':
+			depth--
+		}
+	}
+	return nil
 }
 
 func (l *loader) decode(body hcl.Body) hcl.Diagnostics {

@@ -129,6 +129,9 @@ func parseContext(v cty.Value, dir string) (NamedContext, error) {
 	if fi, err := os.Stat(path); err != nil || !fi.IsDir() {
 		return NamedContext{}, fmt.Errorf("%s is not a directory", path)
 	}
+	if err := inside(path, dir); err != nil {
+		return NamedContext{}, fmt.Errorf("%w; a local context must be inside the directory holding forge.hcl", err)
+	}
 	return NamedContext{Kind: ContextLocal, Path: path}, nil
 }
 

@@ -194,6 +194,10 @@ func (d *imageDecoder) decodeSources() {
 		d.add(diags)
 		return
 	}
+	if diags := checkInside(img.Context, d.dir, d.attrs["context"], d.block); diags.HasErrors() {
+		d.add(diags)
+		return
+	}
 	if img.DockerfileInline != "" {
 		if attr := d.attrs["dockerfile"]; attr != nil {
 			d.add(hcl.Diagnostics{{
@@ -206,7 +210,46 @@ func (d *imageDecoder) decodeSources() {
 		return
 	}
 	img.Dockerfile = resolvePath(img.Context, dockerfile, "Dockerfile")
-	d.add(checkFile(img.Dockerfile, d.attrs["dockerfile"], d.block))
+	if diags := checkFile(img.Dockerfile, d.attrs["dockerfile"], d.block); diags.HasErrors() {
+		d.add(diags)
+		return
+	}
+	d.add(checkInside(img.Dockerfile, d.dir, d.attrs["dockerfile"], d.block))
+}
+
+// checkInside reports a build input outside project, the directory
+// holding forge.hcl, symbolic links resolved: a configuration can only make
+// forge read and send files of its own project. OCI layouts (read-only
+// image stores) and secret files are exempt.
+func checkInside(path, project string, attr *hcl.Attribute, block *hcl.Block) hcl.Diagnostics {
+	if err := inside(path, project); err != nil {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Path outside the project",
+			Detail: fmt.Sprintf("%s. Build inputs must be inside the directory holding forge.hcl; "+
+				"put forge.hcl in a directory that contains them all.", err),
+			Subject: subject(attr, block),
+		}}
+	}
+	return nil
+}
+
+// inside returns an error when path, symbolic links resolved, is not
+// project or below it.
+func inside(path, project string) error {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return err
+	}
+	root, err := filepath.EvalSymlinks(project)
+	if err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(root, real)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return fmt.Errorf("%s is outside %s", real, root)
+	}
+	return nil
 }
 
 // decodeBuildSettings decodes what changes the build's result or how it

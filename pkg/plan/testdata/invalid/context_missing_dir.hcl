@@ -1,4 +1,4 @@
 # want: 3:16 | Invalid named context | is not a directory
 image "app" {
-  contexts = { src = "../nowhere" }
+  contexts = { src = "nowhere" }
 }

@@ -1,0 +1,57 @@
+package plan
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestHostileSources(t *testing.T) {
+	tests := []struct {
+		name, src, summary string
+	}{
+		{"deep nesting", "locals {\n  x = " + strings.Repeat("[", 1_000_000) + strings.Repeat("]", 1_000_000) + "\n}\n",
+			"Nesting too deep"},
+		{"invalid UTF-8 in a label", "image \"a\xff\" {}\n", "Invalid character encoding"},
+		{"invalid UTF-8 in a value", "image \"a\" {\n  target = \"\xfe\"\n}\n", "Invalid character encoding"},
+		{"NUL bytes", "image \"a\" {}\n\x00\x00\n", "Invalid character"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, diags := NewParser().Parse([]byte(tt.src), filepath.Join(t.TempDir(), "forge.hcl"), LoadOptions{})
+			if !diags.HasErrors() || !strings.HasPrefix(diags[0].Summary, tt.summary) {
+				t.Errorf("Parse(%s) = %v, want %q", tt.name, diags, tt.summary)
+			}
+			if diags[0].Subject == nil {
+				t.Errorf("Parse(%s) diagnostic has no location", tt.name)
+			}
+		})
+	}
+}
+
+func TestNestingWithinBoundsLoads(t *testing.T) {
+	src := "locals {\n  x = " + strings.Repeat("[", 100) + "\"[[[[\"" + strings.Repeat("]", 100) + "\n}\n"
+	if _, diags := NewParser().Parse([]byte(src), filepath.Join(t.TempDir(), "forge.hcl"), LoadOptions{}); diags.HasErrors() {
+		t.Errorf("Parse(100 levels) = %v", diags)
+	}
+}
+
+func TestSymlinkedContextOutsideProject(t *testing.T) {
+	outside := t.TempDir()
+	writeFile(t, filepath.Join(outside, "Dockerfile"), "FROM scratch\n")
+	dir := t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(dir, "ctx")); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "forge.hcl")
+	writeFile(t, path, "image \"app\" {\n  context = \"ctx\"\n}\n")
+	_, diags := NewParser().Load(path, LoadOptions{})
+	got := summarize(path, errorsOnly(diags)...)
+	want := []diag{{Pos: "2:13", Summary: "Path outside the project", Detail: "is outside"}}
+	if diff := cmp.Diff(want, got, diagComparer); diff != "" {
+		t.Errorf("Load(symlinked context) mismatch (-want +got):\n%s", diff)
+	}
+}

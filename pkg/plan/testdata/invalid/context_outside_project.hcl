@@ -1,0 +1,4 @@
+# want: 3:13 | Path outside the project | is outside
+image "app" {
+  context = ".."
+}
