@@ -202,3 +202,50 @@ func unmountUnder(dir string) {
 		syscall.Unmount(points[i], syscall.MNT_DETACH)
 	}
 }
+
+func TestManifestOnFullOrReadOnlyDisk(t *testing.T) {
+	requireDaemon(t)
+	disk := t.TempDir()
+	if err := syscall.Mount("tmpfs", disk, "tmpfs", 0, "size=256k"); err != nil {
+		t.Fatalf("mounting a small tmpfs: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(disk, syscall.MNT_DETACH) })
+	project := writeProject(t, map[string]string{
+		"forge.hcl":     "image \"app\" {\n  tags = [\"forge.test/disk:1\"]\n}\nservice \"web\" { image = image.app }\n",
+		"Dockerfile":    "FROM scratch\nCOPY data.txt /\n",
+		"data.txt":      "one\n",
+		".dockerignore": ".git\n",
+	})
+	file := filepath.Join(project, "forge.hcl")
+	manifestPath := filepath.Join(disk, "forge.manifest.json")
+	e := newEnv(t)
+	if res := e.forge("build", "-f", file, "--manifest", manifestPath, "--progress", "quiet"); res.code != 0 {
+		t.Fatalf("first build: exit %d\n%s", res.code, res.stderr)
+	}
+	before, _ := os.ReadFile(manifestPath)
+
+	// Fill the disk, then change an input so that the manifest must change.
+	filler, _ := os.Create(filepath.Join(disk, "filler"))
+	for {
+		if _, err := filler.Write(make([]byte, 4096)); err != nil {
+			break
+		}
+	}
+	filler.Close()
+	os.WriteFile(filepath.Join(project, "data.txt"), []byte("two\n"), 0o644)
+	res := e.forge("build", "-f", file, "--manifest", manifestPath, "--progress", "quiet")
+	if res.code == 0 || !strings.Contains(res.stderr, "no space left") {
+		t.Errorf("build onto a full disk: exit %d, want a failure naming the cause\n%s", res.code, res.stderr)
+	}
+	checkUntouched(t, disk, before)
+
+	os.Remove(filepath.Join(disk, "filler"))
+	if err := syscall.Mount("", disk, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+		t.Fatalf("remounting read-only: %v", err)
+	}
+	res = e.forge("build", "-f", file, "--manifest", manifestPath, "--progress", "quiet")
+	if res.code == 0 || !strings.Contains(res.stderr, "read-only file system") {
+		t.Errorf("build onto a read-only disk: exit %d, want a failure naming the cause\n%s", res.code, res.stderr)
+	}
+	checkUntouched(t, disk, before)
+}
