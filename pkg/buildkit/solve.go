@@ -77,7 +77,8 @@ type FileOutput struct {
 // export. Images n needs through named contexts are built inside the same
 // solve and not exported. Status updates go to status, which Solve closes
 // when it returns; status may be nil.
-func (c *Client) Solve(ctx context.Context, n *plan.Node, out Outputs, status chan *client.SolveStatus) (*Result, error) {
+func (c *Client) Solve(ctx context.Context, n *plan.Node, out Outputs,
+	status chan *client.SolveStatus) (*Result, error) {
 	req := newRequest()
 	defer req.close()
 	opt, err := solveOpt(n, out, req)

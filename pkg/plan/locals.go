@@ -64,8 +64,9 @@ func (ev *localEvaluator) eval(name string, stack []string) hcl.Diagnostics {
 			return hcl.Diagnostics{{
 				Severity: hcl.DiagError,
 				Summary:  "Cycle between local values",
-				Detail:   fmt.Sprintf("The local values refer to each other in a loop: local.%s.", strings.Join(chain, " → local.")),
-				Subject:  attr.Expr.Range().Ptr(),
+				Detail: fmt.Sprintf("The local values refer to each other in a loop: local.%s.",
+					strings.Join(chain, " → local.")),
+				Subject: attr.Expr.Range().Ptr(),
 			}}
 		}
 	}

@@ -167,8 +167,9 @@ func (d *runDecoder) env() (map[string]string, []string) {
 			d.add(hcl.Diagnostics{{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid environment variable name",
-				Detail:   fmt.Sprintf("%q is not a variable name: letters, digits and underscores, not starting with a digit.", name),
-				Subject:  mapKeyRange(d.attrs["env"], name),
+				Detail: fmt.Sprintf("%q is not a variable name: letters, digits and underscores, "+
+					"not starting with a digit.", name),
+				Subject: mapKeyRange(d.attrs["env"], name),
 			}})
 		}
 		if slices.Contains(secret, name) {
