@@ -39,12 +39,7 @@ services:
 
 func TestComposeRoundTripWithPodman(t *testing.T) {
 	requireDaemon(t)
-	podmanEnv := requirePodman(t)
-	if _, err := exec.LookPath("podman-compose"); err != nil && os.Getenv("CI") == "true" {
-		t.Fatal("end-to-end test cannot run in CI: podman-compose is not installed (make tools)")
-	} else if err != nil {
-		t.Skip("end-to-end test skipped: podman-compose is not installed (make tools)")
-	}
+	podmanEnv := requirePodmanCompose(t)
 	suffix := fmt.Sprint(time.Now().UnixNano())
 	tag := "forge.test/roundtrip-" + suffix + ":1"
 	project := writeProject(t, map[string]string{

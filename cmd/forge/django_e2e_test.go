@@ -62,13 +62,7 @@ func copyTree(t *testing.T, src, dst string) {
 
 func TestDjangoExample(t *testing.T) {
 	requireDaemon(t)
-	podmanEnv := requirePodman(t)
-	if _, err := exec.LookPath("podman-compose"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("end-to-end test cannot run in CI: podman-compose is not installed (make tools)")
-		}
-		t.Skip("end-to-end test skipped: podman-compose is not installed (make tools)")
-	}
+	podmanEnv := requirePodmanCompose(t)
 	base := exampleBase(t)
 	project := t.TempDir()
 	copyTree(t, filepath.Join("..", "..", "examples", "django"), project)

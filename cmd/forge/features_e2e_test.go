@@ -354,6 +354,19 @@ func requirePodman(t *testing.T) []string {
 	return []string{"CONTAINERS_CONF=" + conf}
 }
 
+// requirePodmanCompose is requirePodman, and podman-compose too.
+func requirePodmanCompose(t *testing.T) []string {
+	t.Helper()
+	env := requirePodman(t)
+	if _, err := exec.LookPath("podman-compose"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("end-to-end test cannot run in CI: podman-compose is not installed (make tools)")
+		}
+		t.Skip("end-to-end test skipped: podman-compose is not installed (make tools)")
+	}
+	return env
+}
+
 func TestBuildLoadIntoPodman(t *testing.T) {
 	requireDaemon(t)
 	podmanEnv := requirePodman(t)
