@@ -249,3 +249,30 @@ func TestManifestOnFullOrReadOnlyDisk(t *testing.T) {
 	}
 	checkUntouched(t, disk, before)
 }
+
+func TestSymlinkOutOfContextIsNotFollowed(t *testing.T) {
+	requireDaemon(t)
+	canary := fmt.Sprintf("host-only-canary-%d", time.Now().UnixNano())
+	outside := filepath.Join(t.TempDir(), "secret.txt")
+	if err := os.WriteFile(outside, []byte(canary), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	project := writeProject(t, map[string]string{
+		"forge.hcl":     "image \"app\" {\n  tags = [\"forge.test/symlink:1\"]\n}\n",
+		"Dockerfile":    "FROM scratch\nCOPY . /ctx/\n",
+		".dockerignore": ".git\n",
+	})
+	if err := os.Symlink(outside, filepath.Join(project, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(t.TempDir(), "app.tar")
+	e := newEnv(t)
+	res := e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "quiet",
+		"--output", "type=oci,dest="+archive)
+	if res.code != 0 {
+		t.Fatalf("forge build: exit %d\n%s", res.code, res.stderr)
+	}
+	if imageContains(t, archive, canary) {
+		t.Error("a symlink in the context carried a file from outside it into the image")
+	}
+}
