@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/distribution/reference"
 	"github.com/spf13/cobra"
 
 	"github.com/forge-build/forge/pkg/buildkit"
@@ -18,6 +19,7 @@ import (
 	"github.com/forge-build/forge/pkg/engine"
 	"github.com/forge-build/forge/pkg/manifest"
 	"github.com/forge-build/forge/pkg/plan"
+	"github.com/forge-build/forge/pkg/registry"
 )
 
 // progressEnv overrides the default of --progress.
@@ -137,7 +139,7 @@ func runBuild(ctx context.Context, opts *buildOptions) error {
 		return err
 	}
 
-	if err := record(path, prev, g, results, checks, outputs, opts); err != nil {
+	if err := record(ctx, path, prev, g, results, checks, outputs, opts); err != nil {
 		return err
 	}
 	return report(g, results, path, opts)
@@ -274,7 +276,8 @@ func readManifest(path string) (*manifest.Manifest, error) {
 // record adds the build's results to the manifest at path, keeping what it
 // holds about images and services this build did not touch. prev is the
 // manifest as the build started, which decided what was skipped.
-func record(path string, prev *manifest.Manifest, g *plan.Graph, results map[string]*buildkit.Result,
+func record(ctx context.Context, path string, prev *manifest.Manifest, g *plan.Graph,
+	results map[string]*buildkit.Result,
 	checks *skipChecks, out buildkit.Outputs, opts *buildOptions) error {
 	built := make(map[string]manifest.Built, len(results))
 	for name, r := range results {
@@ -288,6 +291,11 @@ func record(path string, prev *manifest.Manifest, g *plan.Graph, results map[str
 			}
 		}
 		built[name] = b
+	}
+	if opts.push {
+		if err := addPlatformDigests(ctx, g, built); err != nil {
+			return err
+		}
 	}
 	return manifest.Update(path, func(m *manifest.Manifest) error {
 		m.Config = configPath(path, g.Config.Filename)
@@ -319,6 +327,31 @@ func preflight(g *plan.Graph, opts *buildOptions) error {
 	printFindings(opts.stderr, findings)
 	if check.HasErrors(findings) && !opts.noCheck {
 		return &usageError{fmt.Errorf("%w; fix them, or build anyway with --no-check", errCheckFailed)}
+	}
+	return nil
+}
+
+// addPlatformDigests records, for each pushed multi-platform image, the
+// digest of each platform's manifest as the registry holds it.
+func addPlatformDigests(ctx context.Context, g *plan.Graph, built map[string]manifest.Built) error {
+	for _, n := range g.Exported() {
+		b := built[n.Name]
+		if len(n.Image.Platforms) < 2 {
+			continue
+		}
+		named, err := reference.ParseNormalizedNamed(n.Image.Tags[0])
+		if err != nil {
+			return err
+		}
+		platforms, err := registry.Platforms(ctx, named.Name()+"@"+b.Digest.String())
+		if err != nil {
+			return fmt.Errorf("image %s: %w", n.Name, err)
+		}
+		b.PlatformDigests = map[string]string{}
+		for p, d := range platforms {
+			b.PlatformDigests[p] = d.String()
+		}
+		built[n.Name] = b
 	}
 	return nil
 }

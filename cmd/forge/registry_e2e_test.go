@@ -227,3 +227,33 @@ func checkSolves(t *testing.T, e *env, n int) {
 		t.Errorf("builder history holds %d solves, want %d", got, n)
 	}
 }
+
+func TestPushMultiPlatformRecordsEachPlatform(t *testing.T) {
+	requireDaemon(t)
+	reg := startRegistry(t)
+	repo := reg.addr + "/forge/multi"
+	project := writeProject(t, map[string]string{
+		"forge.hcl": fmt.Sprintf(`image "app" {
+  platforms = ["linux/amd64", "linux/arm64"]
+  tags      = ["%s:1"]
+}
+`, repo),
+		// No RUN step: nothing needs to execute for the foreign platform.
+		"Dockerfile":    "FROM scratch\nCOPY Dockerfile /\n",
+		".dockerignore": ".git\n",
+	})
+	e := newEnv(t)
+	res := e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "--push", "--progress", "quiet")
+	if res.code != 0 {
+		t.Fatalf("forge build --push (two platforms): exit %d\n%s", res.code, res.stderr)
+	}
+	art := readManifestFile(t, filepath.Join(project, manifest.DefaultName)).Artifacts["app"]
+	if len(art.PlatformDigests) != 2 || art.PlatformDigests["linux/amd64"] == "" || art.PlatformDigests["linux/arm64"] == "" {
+		t.Fatalf("manifest platform digests = %v, want linux/amd64 and linux/arm64", art.PlatformDigests)
+	}
+	for p, d := range art.PlatformDigests {
+		if got := registryDigest(t, repo+"@"+d); got != d || d == art.Digest {
+			t.Errorf("platform %s digest %s: registry has %s (index %s)", p, d, got, art.Digest)
+		}
+	}
+}

@@ -52,6 +52,10 @@ type Artifact struct {
 	Tags []string `json:"tags"`
 	// Digest is the image manifest (or index) digest.
 	Digest string `json:"digest"`
+	// PlatformDigests are the manifest digests of a multi-platform image's
+	// platforms (os/arch[/variant]), as its registry holds them; recorded
+	// for pushed images.
+	PlatformDigests map[string]string `json:"platformDigests,omitempty"`
 	// ConfigDigest is the digest of the image configuration: the image ID
 	// docker and podman show.
 	ConfigDigest string `json:"configDigest,omitempty"`

@@ -31,6 +31,9 @@ type Built struct {
 	Provenance string
 	// CacheFrom and CacheTo are caches used besides the image's own.
 	CacheFrom, CacheTo []plan.Cache
+	// PlatformDigests are the digests of a multi-platform image's
+	// platforms, by os/arch[/variant].
+	PlatformDigests map[string]string
 }
 
 // Record stores the outcome of building g in m. built maps each exported
@@ -109,16 +112,17 @@ func newArtifact(n *plan.Node, dir string, b Built) *Artifact {
 		in.CacheTo = append(in.CacheTo, c.String())
 	}
 	return &Artifact{
-		Images:       n.Images,
-		Tags:         img.Tags,
-		Digest:       b.Digest.String(),
-		ConfigDigest: string(b.ConfigDigest),
-		Key:          n.Key.String(),
-		Fingerprint:  string(b.Fingerprint),
-		Pushed:       b.Pushed,
-		Loaded:       b.Loaded,
-		Provenance:   b.Provenance,
-		Inputs:       in,
+		Images:          n.Images,
+		Tags:            img.Tags,
+		Digest:          b.Digest.String(),
+		PlatformDigests: b.PlatformDigests,
+		ConfigDigest:    string(b.ConfigDigest),
+		Key:             n.Key.String(),
+		Fingerprint:     string(b.Fingerprint),
+		Pushed:          b.Pushed,
+		Loaded:          b.Loaded,
+		Provenance:      b.Provenance,
+		Inputs:          in,
 	}
 }
 

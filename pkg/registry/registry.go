@@ -61,3 +61,37 @@ func Tag(ctx context.Context, src string, dgst digest.Digest, dst string) error 
 	}
 	return nil
 }
+
+// Platforms returns the manifest digest of each platform of the image
+// index ref (NAME@DIGEST or a tag) points to, keyed as os/arch[/variant].
+// Attestation manifests are left out. A single-platform image yields an
+// empty map.
+func Platforms(ctx context.Context, ref string) (map[string]digest.Digest, error) {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := remote.Get(r, options(ctx)...)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", ref, err)
+	}
+	out := map[string]digest.Digest{}
+	if !desc.MediaType.IsIndex() {
+		return out, nil
+	}
+	index, err := desc.ImageIndex()
+	if err != nil {
+		return nil, err
+	}
+	im, err := index.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("reading the index of %s: %w", ref, err)
+	}
+	for _, m := range im.Manifests {
+		if m.Platform == nil || m.Platform.OS == "unknown" {
+			continue
+		}
+		out[m.Platform.String()] = digest.Digest(m.Digest.String())
+	}
+	return out, nil
+}
