@@ -132,7 +132,7 @@ type result struct {
 
 func (e *env) forge(args ...string) result {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, forgeBin, args...)
 	cmd.Env = e.vars

@@ -37,15 +37,15 @@ func TestImportCommand(t *testing.T) {
 		output string // relative to the project; "" for the default
 	}{
 		{"next to the compose file", ""},
-		{"elsewhere with -o", "deploy/forge.hcl"},
+		{"in a parent directory with -o", "../forge.hcl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := writeProject(t, map[string]string{
-				"compose.yaml": sharedBuildCompose,
-				"Dockerfile":   "FROM busybox\n",
-				"deploy/.keep": "",
+			root := writeProject(t, map[string]string{
+				"app/compose.yaml": sharedBuildCompose,
+				"app/Dockerfile":   "FROM busybox\n",
 			})
+			dir := filepath.Join(root, "app")
 			composeFile := filepath.Join(dir, "compose.yaml")
 			args := []string{"import", composeFile}
 			out := filepath.Join(dir, "forge.hcl")

@@ -75,6 +75,11 @@ func (im *importer) contextPath(service string, b *types.BuildConfig) string {
 			"directory: clone it and point context at the clone", dir)
 		return dir
 	}
+	if !within(im.dir, dir) {
+		im.report(service, "build.context", "%s is outside %s, where forge.hcl is written; forge "+
+			"builds only from inside the directory holding forge.hcl: write it to a directory "+
+			"that contains every build context (-o)", dir, im.dir)
+	}
 	return im.path(dir, false)
 }
 
