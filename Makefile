@@ -74,9 +74,13 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParsePlan -fuzztime $(FUZZTIME) ./pkg/plan/
 
-## bench: the Go benchmarks
-bench:
+## bench: the Go benchmarks, then the table of forge against the alternatives
+##        (RUNS=N runs per scenario)
+RUNS ?= 3
+bench: tools build example-base
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+	$(GO) run ./bench -forge $(BIN)/forge -registry $(REGISTRY) -runs $(RUNS) \
+		-base $$(FORGE=$(BIN)/forge examples/django/base/make-base.sh)
 
 ## example-base: the offline stand-in for debian:bookworm-slim (cached)
 example-base: tools build

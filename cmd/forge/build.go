@@ -121,10 +121,7 @@ func runBuild(ctx context.Context, opts *buildOptions) error {
 	if opts.metadataFile != "" {
 		outputs.ForgeFiles = append(outputs.ForgeFiles, opts.metadataFile)
 	}
-	checks, err := newSkipChecks(ctx, g, prev, outputs.ForgeFiles, opts)
-	if err != nil {
-		return err
-	}
+	checks := newSkipChecks(ctx, g, prev, outputs.ForgeFiles, opts)
 
 	c, err := connect(ctx, opts.globalOptions, opts.stderr)
 	if err != nil {
@@ -281,8 +278,12 @@ func record(ctx context.Context, path string, prev *manifest.Manifest, g *plan.G
 	checks *skipChecks, out buildkit.Outputs, opts *buildOptions) error {
 	built := make(map[string]manifest.Built, len(results))
 	for name, r := range results {
+		fp, err := checks.fingerprint(name)
+		if err != nil {
+			return err
+		}
 		b := manifest.Built{Digest: r.Digest, ConfigDigest: r.ConfigDigest,
-			Fingerprint: checks.fingerprints[name], Pushed: opts.push, Loaded: opts.load,
+			Fingerprint: fp, Pushed: opts.push, Loaded: opts.load,
 			Provenance: out.Provenance, CacheFrom: out.CacheFrom, CacheTo: out.CacheTo}
 		if was := prev.Artifacts[name]; r.Skipped && was != nil {
 			b.Pushed = b.Pushed || was.Pushed

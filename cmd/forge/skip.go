@@ -19,33 +19,60 @@ import (
 // skipChecks decides which images need no build: those whose fingerprint
 // matches the manifest's record and whose result is still everywhere this
 // build would send it.
+//
+// Fingerprints read every file of a context, so they are computed in the
+// background, alongside the solves: a node waits for its own only when the
+// manifest holds a record of the same declared inputs, the one case where
+// the files decide whether to build.
 type skipChecks struct {
 	prev         *manifest.Manifest
-	fingerprints map[string]digest.Digest
+	fingerprints map[string]*pending
 	push         bool
 	load         string
 	files        bool
 	stderr       io.Writer
 }
 
+// pending is a fingerprint being computed.
+type pending struct {
+	done chan struct{}
+	fp   digest.Digest
+	err  error
+}
+
+func (p *pending) wait() (digest.Digest, error) {
+	<-p.done
+	return p.fp, p.err
+}
+
 func newSkipChecks(ctx context.Context, g *plan.Graph, prev *manifest.Manifest, forgeFiles []string,
-	opts *buildOptions) (*skipChecks, error) {
+	opts *buildOptions) *skipChecks {
 	s := &skipChecks{
 		prev:         prev,
-		fingerprints: make(map[string]digest.Digest),
+		fingerprints: make(map[string]*pending),
 		push:         opts.push,
 		load:         opts.load,
 		files:        opts.output != "",
 		stderr:       opts.stderr,
 	}
 	for _, n := range g.Exported() {
-		fp, err := fingerprint.Node(ctx, n, forgeFiles)
-		if err != nil {
-			return nil, fmt.Errorf("image %s: %w", n.Name, err)
-		}
-		s.fingerprints[n.Name] = fp
+		p := &pending{done: make(chan struct{})}
+		s.fingerprints[n.Name] = p
+		go func() {
+			defer close(p.done)
+			p.fp, p.err = fingerprint.Node(ctx, n, forgeFiles)
+		}()
 	}
-	return s, nil
+	return s
+}
+
+// fingerprint waits for the fingerprint of the node named name.
+func (s *skipChecks) fingerprint(name string) (digest.Digest, error) {
+	fp, err := s.fingerprints[name].wait()
+	if err != nil {
+		return "", fmt.Errorf("image %s: %w", name, err)
+	}
+	return fp, nil
 }
 
 // skip reports whether n can be reused as the manifest recorded it.
@@ -54,8 +81,13 @@ func (s *skipChecks) skip(ctx context.Context, n *plan.Node) (*buildkit.Result, 
 	switch {
 	case art == nil, n.Image.NoCache, n.Image.Pull, s.files:
 		return nil, false
-	case art.Fingerprint != s.fingerprints[n.Name].String(), !slices.Equal(art.Tags, n.Image.Tags):
+	case art.Key != n.Key.String(), !slices.Equal(art.Tags, n.Image.Tags):
 		return nil, false
+	}
+	if fp, err := s.fingerprint(n.Name); err != nil || art.Fingerprint != fp.String() {
+		return nil, false
+	}
+	switch {
 	case s.push && !pushed(ctx, art):
 		return nil, false
 	case s.load != "" && !loaded(ctx, s.load, art):
