@@ -153,8 +153,7 @@ func (e *benchEnv) startBuilder() error {
 		return fmt.Errorf("forge builder start: %v\n%s", err, out)
 	}
 	e.builder = "unix://" + filepath.Join(e.dir, "run", "forge", "buildkitd.sock")
-	version, _ := exec.Command(os.Getenv("FORGE_BUILDKITD"), "--version").Output()
-	e.versions = strings.TrimSpace(string(version))
+	e.versions = "BuildKit " + moduleVersion(os.Getenv("FORGE_BUILDKITD"), "github.com/moby/buildkit")
 	return nil
 }
 
@@ -358,4 +357,20 @@ func planConfig(images, services int) string {
 		fmt.Fprintf(&b, "service \"svc%d\" {\n  image   = image.img%d\n  command = [\"run\", \"%d\"]\n}\n", i, i%images, i)
 	}
 	return b.String()
+}
+
+// moduleVersion returns the version of module mod that the Go binary bin
+// was built with, or "unknown".
+func moduleVersion(bin, mod string) string {
+	out, err := exec.Command("go", "version", "-m", bin).Output()
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) >= 3 && fields[1] == mod {
+			return fields[2]
+		}
+	}
+	return "unknown"
 }
