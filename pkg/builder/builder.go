@@ -73,7 +73,7 @@ func (l *Local) answers(ctx context.Context, timeout time.Duration) bool {
 // answers. It is safe to call from several processes at once: one starts
 // the daemon and the others wait for it.
 func (l *Local) Start(ctx context.Context) (Status, error) {
-	unlock, err := l.lock()
+	unlock, err := l.lock(ctx)
 	if err != nil {
 		return Status{}, err
 	}
@@ -189,7 +189,7 @@ func (l *Local) waitReady(ctx context.Context, exited <-chan error) error {
 // Stop stops the daemon: SIGTERM, then SIGKILL after StopTimeout. It
 // returns false when no daemon was running.
 func (l *Local) Stop(ctx context.Context) (bool, error) {
-	unlock, err := l.lock()
+	unlock, err := l.lock(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -273,8 +273,8 @@ func writePID(path string, pid int) error {
 }
 
 // lock takes the builder's lock file, waiting for another forge that holds
-// it, and returns the function that releases it.
-func (l *Local) lock() (func(), error) {
+// it until ctx ends, and returns the function that releases it.
+func (l *Local) lock(ctx context.Context) (func(), error) {
 	if err := os.MkdirAll(l.Paths.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("preparing the builder: %w", err)
 	}
@@ -282,11 +282,22 @@ func (l *Local) lock() (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("locking the builder: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("locking the builder: %w", err)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("locking the builder: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, context.Cause(ctx)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	return func() { f.Close() }, nil
 }
 
 // tail returns the last n lines of the file at path, or "" if unreadable.

@@ -1,7 +1,9 @@
 package builder
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -54,5 +56,24 @@ func TestStatusIgnoresStalePIDFile(t *testing.T) {
 	stopped, err := l.Stop(t.Context())
 	if err != nil || stopped {
 		t.Errorf("Stop() = %v, %v; want false, nil without signalling anything", stopped, err)
+	}
+}
+
+func TestStartWaitsForTheLockUntilCancelled(t *testing.T) {
+	dir := t.TempDir()
+	l := &Local{Paths: PathsIn(dir, dir+"/buildkitd.sock")}
+	unlock, err := l.lock(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := l.Start(ctx); err == nil {
+		t.Fatal("Start() while another holds the lock succeeded")
+	}
+	if elapsed := time.Since(start); elapsed > 2*time.Second {
+		t.Errorf("Start() gave up %s after its context ended, want promptly", elapsed)
 	}
 }

@@ -18,10 +18,10 @@ var updateExport = flag.Bool("update-export", false, "rewrite the export golden 
 
 const exportDigest = digest.Digest("sha256:2222222222222222222222222222222222222222222222222222222222222222")
 
-// fullManifest records a build of plan's every-attribute fixture.
-func fullManifest(t *testing.T) (*manifest.Manifest, string) {
+// recorded records a build of the configuration at path, every image
+// given exportDigest.
+func recorded(t *testing.T, path string) (*manifest.Manifest, string) {
 	t.Helper()
-	path := filepath.Join("..", "plan", "testdata", "full", "forge.hcl")
 	cfg, diags := plan.NewParser().Load(path, plan.LoadOptions{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
@@ -30,37 +30,48 @@ func fullManifest(t *testing.T) (*manifest.Manifest, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	built := map[string]manifest.Built{}
+	for _, n := range g.Exported() {
+		built[n.Name] = manifest.Built{Digest: exportDigest}
+	}
 	m := manifest.New()
-	b := manifest.Built{Digest: exportDigest}
-	if err := m.Record(g, map[string]manifest.Built{"base": b, "app": b, "inline": b}); err != nil {
+	if err := m.Record(g, built); err != nil {
 		t.Fatal(err)
 	}
 	return m, cfg.Dir
 }
 
 func TestExportGolden(t *testing.T) {
-	m, dir := fullManifest(t)
-	got, err := Export(t.Context(), m, ExportOptions{Name: "full", ProjectDir: dir, OutputDir: dir})
-	if err != nil {
-		t.Fatalf("Export() error: %v", err)
+	tests := []struct{ name, config string }{
+		{"full", filepath.Join("..", "plan", "testdata", "full", "forge.hcl")},
+		{"django", filepath.Join("..", "..", "examples", "django", "forge.hcl")},
 	}
-	golden := filepath.Join("testdata", "export", "full.yaml")
-	if *updateExport {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("Export() mismatch with %s (-want +got):\n%s", golden, diff)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, dir := recorded(t, tt.config)
+			got, err := Export(t.Context(), m, ExportOptions{Name: tt.name, ProjectDir: dir, OutputDir: dir})
+			if err != nil {
+				t.Fatalf("Export() error: %v", err)
+			}
+			golden := filepath.Join("testdata", "export", tt.name+".yaml")
+			if *updateExport {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+				t.Errorf("Export() mismatch with %s (-want +got):\n%s", golden, diff)
+			}
+		})
 	}
 }
 
 func TestExportContract(t *testing.T) {
-	m, dir := fullManifest(t)
+	m, dir := recorded(t, filepath.Join("..", "plan", "testdata", "full", "forge.hcl"))
 	out := filepath.Join(dir, "deploy")
 	data, err := Export(t.Context(), m, ExportOptions{ProjectDir: dir, OutputDir: out})
 	if err != nil {
