@@ -133,7 +133,7 @@ func setup(cfg config) (*benchEnv, func(), error) {
 		return nil, nil, err
 	}
 	cleanup := func() {
-		exec.Command(cfg.forge, "builder", "stop").Run()
+		e.command(cfg.forge, "builder", "stop").Run()
 		stopRegistry()
 		os.RemoveAll(dir)
 	}
