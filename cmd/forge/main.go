@@ -94,9 +94,21 @@ func exitCode(ctx context.Context, err error) int {
 // SIGTERM, so that running solves are cancelled and nothing is left
 // half-written. A second signal exits at once.
 func interruptContext() (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := watchSignals(sigs, os.Exit)
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(sigs)
+		stop()
+	}
+}
+
+// watchSignals cancels the returned context at the first signal on sigs
+// and calls exit(exitInterrupted) at the second. It stops watching when
+// sigs is closed.
+func watchSignals(sigs <-chan os.Signal, exit func(int)) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(context.Background())
 	go func() {
 		sig, ok := <-sigs
 		if !ok {
@@ -104,14 +116,10 @@ func interruptContext() (context.Context, context.CancelFunc) {
 		}
 		cancel(fmt.Errorf("interrupted by %v", sig))
 		if _, ok := <-sigs; ok {
-			os.Exit(exitInterrupted)
+			exit(exitInterrupted)
 		}
 	}()
-	return ctx, func() {
-		signal.Stop(sigs)
-		close(sigs)
-		cancel(nil)
-	}
+	return ctx, func() { cancel(nil) }
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
