@@ -139,6 +139,7 @@ func runBuild(ctx context.Context, opts *buildOptions) error {
 	if err := record(ctx, path, prev, g, results, checks, outputs, opts); err != nil {
 		return err
 	}
+	checks.save()
 	return report(g, results, path, opts)
 }
 

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
 
@@ -31,6 +34,8 @@ type skipChecks struct {
 	load         string
 	files        bool
 	stderr       io.Writer
+	// save waits for every fingerprint and stores the file digest cache.
+	save func()
 }
 
 // pending is a fingerprint being computed.
@@ -55,15 +60,39 @@ func newSkipChecks(ctx context.Context, g *plan.Graph, prev *manifest.Manifest, 
 		files:        opts.output != "",
 		stderr:       opts.stderr,
 	}
+	cache := fingerprint.OpenCache(fingerprintCachePath())
+	var wg sync.WaitGroup
 	for _, n := range g.Exported() {
 		p := &pending{done: make(chan struct{})}
 		s.fingerprints[n.Name] = p
+		wg.Add(1)
 		go func() {
+			defer wg.Done()
 			defer close(p.done)
-			p.fp, p.err = fingerprint.Node(ctx, n, forgeFiles)
+			p.fp, p.err = fingerprint.Node(ctx, n, forgeFiles, cache)
 		}()
 	}
+	s.save = func() {
+		wg.Wait()
+		// The cache only saves time later: a failure to save it is not
+		// worth failing a build for.
+		cache.Save()
+	}
 	return s
+}
+
+// fingerprintCachePath returns where forge keeps file digests between
+// builds: $XDG_CACHE_HOME/forge/file-digests.json.
+func fingerprintCachePath() string {
+	dir := os.Getenv("XDG_CACHE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return filepath.Join(os.TempDir(), "forge-file-digests.json")
+		}
+		dir = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(dir, "forge", "file-digests.json")
 }
 
 // fingerprint waits for the fingerprint of the node named name.

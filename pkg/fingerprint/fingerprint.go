@@ -28,11 +28,12 @@ import (
 )
 
 // Node returns the fingerprint of n, leaving out the files forge writes
-// (see plan.Image.ForgeFiles). It fails when a file it must read cannot be
+// (see plan.Image.ForgeFiles). Files that cache knows unchanged are not
+// read again; cache may be nil. It fails when a file it must read cannot be
 // read.
-func Node(ctx context.Context, n *plan.Node, forgeFiles []string) (digest.Digest, error) {
+func Node(ctx context.Context, n *plan.Node, forgeFiles []string, cache *Cache) (digest.Digest, error) {
 	h := sha256.New()
-	fp := &printer{h: h, forgeFiles: forgeFiles, seen: map[*plan.Node]bool{}}
+	fp := &printer{h: h, forgeFiles: forgeFiles, seen: map[*plan.Node]bool{}, cache: cache}
 	if err := fp.write(ctx, n); err != nil {
 		return "", err
 	}
@@ -43,6 +44,7 @@ type printer struct {
 	h          hash.Hash
 	forgeFiles []string
 	seen       map[*plan.Node]bool
+	cache      *Cache
 }
 
 func (p *printer) write(ctx context.Context, n *plan.Node) error {
@@ -63,7 +65,7 @@ func (p *printer) write(ctx context.Context, n *plan.Node) error {
 		return err
 	}
 	excludes = append(excludes, img.ForgeFiles(p.forgeFiles)...)
-	if err := hashTree(ctx, h, "context", img.Context, excludes); err != nil {
+	if err := p.hashTree(ctx, "context", img.Context, excludes); err != nil {
 		return err
 	}
 	names := make([]string, 0, len(img.Contexts))
@@ -73,7 +75,7 @@ func (p *printer) write(ctx context.Context, n *plan.Node) error {
 	sort.Strings(names)
 	for _, name := range names {
 		if c := img.Contexts[name]; c.Kind == plan.ContextLocal {
-			if err := hashTree(ctx, h, "named "+name, c.Path, nil); err != nil {
+			if err := p.hashTree(ctx, "named "+name, c.Path, nil); err != nil {
 				return err
 			}
 		}
@@ -86,9 +88,10 @@ func (p *printer) write(ctx context.Context, n *plan.Node) error {
 	return nil
 }
 
-// hashTree writes the path, mode, link target and content of every file
-// under root that excludes lets through, in a fixed order.
-func hashTree(ctx context.Context, h hash.Hash, label, root string, excludes []string) error {
+// hashTree writes the path, mode, link target and content digest of every
+// file under root that excludes lets through, in a fixed order.
+func (p *printer) hashTree(ctx context.Context, label, root string, excludes []string) error {
+	h := p.h
 	fmt.Fprintf(h, "tree %s\n", label)
 	return fsutil.Walk(ctx, root, &fsutil.FilterOpt{ExcludePatterns: excludes},
 		func(path string, fi fs.FileInfo, err error) error {
@@ -104,7 +107,11 @@ func hashTree(ctx context.Context, h hash.Hash, label, root string, excludes []s
 				}
 				fmt.Fprintf(h, "-> %q\n", target)
 			case fi.Mode().IsRegular():
-				return copyFile(h, filepath.Join(root, path))
+				digest, err := p.cache.fileDigest(filepath.Join(root, path), fi)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(h, "= %s\n", digest)
 			}
 			return nil
 		})

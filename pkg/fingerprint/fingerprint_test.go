@@ -58,7 +58,7 @@ func fingerprint(t *testing.T, dir string, vars ...string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fp, err := Node(t.Context(), g.Node("app"), []string{filepath.Join(dir, "app", "forge.manifest.json")})
+	fp, err := Node(t.Context(), g.Node("app"), []string{filepath.Join(dir, "app", "forge.manifest.json")}, nil)
 	if err != nil {
 		t.Fatalf("Node() error: %v", err)
 	}
@@ -149,5 +149,46 @@ func chmod(t *testing.T, dir, name string, mode os.FileMode) {
 	t.Helper()
 	if err := os.Chmod(filepath.Join(dir, name), mode); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestCacheAgreesAndNoticesChanges(t *testing.T) {
+	dir := project(t)
+	old := time.Now().Add(-time.Hour)
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		return os.Chtimes(p, old, old)
+	})
+	cfg, diags := plan.NewParser().Load(filepath.Join(dir, "forge.hcl"), plan.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	g, err := plan.New(cfg, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cachePath := filepath.Join(t.TempDir(), "digests.json")
+	compute := func(cache *Cache) string {
+		fp, err := Node(t.Context(), g.Node("app"), nil, cache)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fp.String()
+	}
+	uncached := compute(nil)
+	cache := OpenCache(cachePath)
+	if got := compute(cache); got != uncached {
+		t.Fatalf("fingerprint with an empty cache = %s, want %s", got, uncached)
+	}
+	if err := cache.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if got := compute(OpenCache(cachePath)); got != uncached {
+		t.Errorf("fingerprint from a saved cache = %s, want %s", got, uncached)
+	}
+	// Same size, new content, a new modification time: the cache must not
+	// answer for it.
+	writeFile(t, dir, "app/main.py", "print('by')\n")
+	if got := compute(OpenCache(cachePath)); got == uncached {
+		t.Error("the cache hid a changed file")
 	}
 }

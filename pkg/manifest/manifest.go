@@ -7,6 +7,7 @@
 package manifest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -199,11 +200,19 @@ func decode(r io.Reader, path string) (*Manifest, error) {
 // Write stores m at path atomically: readers see either the previous file or
 // the whole new one, and a failed write leaves the previous file untouched.
 func Write(path string, m *Manifest) error {
+	data, err := encode(m)
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, data, 0o644)
+}
+
+func encode(m *Manifest) ([]byte, error) {
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encoding manifest: %w", err)
+		return nil, fmt.Errorf("encoding manifest: %w", err)
 	}
-	return atomicfile.WriteFile(path, append(data, '\n'), 0o644)
+	return append(data, '\n'), nil
 }
 
 // Update applies change to the manifest at path and writes the result, while
@@ -228,7 +237,16 @@ func Update(path string, change func(*Manifest) error) error {
 	if err := change(m); err != nil {
 		return err
 	}
-	return Write(path, m)
+	data, err := encode(m)
+	if err != nil {
+		return err
+	}
+	// An unchanged manifest is left alone: a build that changed nothing
+	// writes nothing.
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		return nil
+	}
+	return atomicfile.WriteFile(path, data, 0o644)
 }
 
 func lockDir(dir string) (func(), error) {
