@@ -67,10 +67,17 @@ func (c *Cache) Save() error {
 	return atomicfile.WriteFile(c.path, data, 0o600)
 }
 
-// fileDigest returns the SHA-256 of the file at path, whose stat is fi,
-// from the cache when the file is unchanged.
-func (c *Cache) fileDigest(path string, fi fs.FileInfo) (string, error) {
-	entry, ok := statEntry(fi)
+// fileDigest returns the SHA-256 of the regular file at path, from the
+// cache when the file is unchanged.
+func (c *Cache) fileDigest(path string) (string, error) {
+	var entry cacheEntry
+	ok := false
+	if c != nil {
+		// The walker's file information lacks the inode: stat again.
+		if fi, err := os.Lstat(path); err == nil {
+			entry, ok = statEntry(fi)
+		}
+	}
 	if c != nil && ok {
 		c.mu.Lock()
 		cached, hit := c.entries[path]

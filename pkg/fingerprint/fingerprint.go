@@ -107,7 +107,7 @@ func (p *printer) hashTree(ctx context.Context, label, root string, excludes []s
 				}
 				fmt.Fprintf(h, "-> %q\n", target)
 			case fi.Mode().IsRegular():
-				digest, err := p.cache.fileDigest(filepath.Join(root, path), fi)
+				digest, err := p.cache.fileDigest(filepath.Join(root, path))
 				if err != nil {
 					return err
 				}
