@@ -9,6 +9,8 @@ BUILDKITD    := $(BIN)/buildkitd
 # The registry the end-to-end tests push to, built from the
 # distribution/distribution module pinned in tools/go.mod.
 REGISTRY     := $(BIN)/registry
+# docker buildx, for the benchmark's bake comparison only.
+BUILDX       := $(BIN)/buildx
 # Debian packages, pinned: runc runs build steps; busybox-static gives the
 # end-to-end tests a shell image without a registry; podman and
 # podman-compose run what forge built.
@@ -23,7 +25,7 @@ DNSNAME_VERSION        := 1.3.1+ds1-2+b6
 export FORGE_BUILDKITD := $(BUILDKITD)
 export FORGE_TEST_REGISTRY := $(REGISTRY)
 
-.PHONY: all build tools debs buildkitd registry test unit fuzz bench example-base demo image lint clean
+.PHONY: all build tools debs buildkitd registry buildx test unit fuzz bench example-base demo image lint clean
 
 all: build
 
@@ -74,12 +76,18 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParsePlan -fuzztime $(FUZZTIME) ./pkg/plan/
 
+## buildx: docker buildx, pinned in tools/buildx/go.mod, for the bake comparison
+buildx: $(BUILDX)
+
+$(BUILDX): tools/buildx/go.mod tools/buildx/go.sum
+	cd tools/buildx && $(GO) build -o $@ github.com/docker/buildx/cmd/buildx
+
 ## bench: the Go benchmarks, then the table of forge against the alternatives
 ##        (RUNS=N runs per scenario)
 RUNS ?= 3
-bench: tools build example-base
+bench: tools build example-base buildx
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
-	$(GO) run ./bench -forge $(BIN)/forge -registry $(REGISTRY) -runs $(RUNS) \
+	$(GO) run ./bench -forge $(BIN)/forge -registry $(REGISTRY) -buildx $(BUILDX) -runs $(RUNS) \
 		-base $$(FORGE=$(BIN)/forge examples/django/base/make-base.sh)
 
 ## example-base: the offline stand-in for debian:bookworm-slim (cached)

@@ -91,6 +91,12 @@ func (e *benchEnv) scenarios() []scenario {
 					return e.bare(n, kind)
 				}})
 		}
+		if e.cfg.buildx != "" {
+			out = append(out, scenario{"buildx bake, N=3, " + kind,
+				"compose.yaml with three build: . services", func() (sample, error) {
+					return e.bake(3, kind)
+				}})
+		}
 	}
 	out = append(out,
 		scenario{"forge, no-op (nothing changed), push", "fingerprint matches, image in registry", e.noop},
@@ -137,7 +143,7 @@ func setup(cfg config) (*benchEnv, func(), error) {
 		stopRegistry()
 		os.RemoveAll(dir)
 	}
-	steps := []func() error{e.startBuilder, e.readBase, e.writeFixture, e.warm}
+	steps := []func() error{e.startBuilder, e.createBuildx, e.readBase, e.writeFixture, e.warm}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			cleanup()
@@ -373,4 +379,48 @@ func moduleVersion(bin, mod string) string {
 		}
 	}
 	return "unknown"
+}
+
+// createBuildx points a buildx builder of the benchmark's own at forge's
+// builder, with buildx's remote driver.
+func (e *benchEnv) createBuildx() error {
+	if e.cfg.buildx == "" {
+		return nil
+	}
+	e.vars = append(e.vars, "BUILDX_CONFIG="+filepath.Join(e.dir, "buildx"), "BUILDX_BAKE_ENTITLEMENTS_FS=0")
+	out, err := e.command(e.cfg.buildx, "create", "--name", "forgebench", "--driver", "remote", e.builder).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("buildx create: %v\n%s", err, out)
+	}
+	e.versions += ", buildx " + moduleVersion(e.cfg.buildx, "github.com/docker/buildx")
+	return nil
+}
+
+// bake runs docker buildx bake on a compose file of n services that each
+// say build: . , as a compose project moved to bake would.
+func (e *benchEnv) bake(n int, kind string) (sample, error) {
+	var b strings.Builder
+	b.WriteString("services:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  s%d:\n    image: %s/bench/bake-%d:latest\n    build:\n      context: .\n", i, e.registry, i)
+		fmt.Fprintf(&b, "      additional_contexts:\n        \"debian:bookworm-slim\": \"oci-layout://%s@%s\"\n",
+			e.cfg.base, e.digest)
+	}
+	file := filepath.Join(e.dir, "compose.yaml")
+	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+		return sample{}, err
+	}
+	e.bust++
+	args := []string{"bake", "-f", file, "--builder", "forgebench", "--progress", "quiet",
+		"--set", fmt.Sprintf("*.args.BUST=%d-%d", time.Now().UnixNano(), e.bust),
+		"--set", "*.context=" + e.projectDir()}
+	for i := range n {
+		if kind == "push" {
+			args = append(args, "--set", fmt.Sprintf("s%d.output=type=image,push=true", i))
+		} else {
+			args = append(args, "--set", fmt.Sprintf("s%d.output=type=docker,dest=%s", i,
+				filepath.Join(e.dir, fmt.Sprintf("bake%d.tar", i))))
+		}
+	}
+	return e.timed(e.command(e.cfg.buildx, args...))
 }
