@@ -75,8 +75,11 @@ func runRelease(ctx context.Context, opts *releaseOptions) error {
 	}
 	done, releaseErr := promote(ctx, m, names, opts.tags)
 	if len(done) > 0 {
-		// Record what did happen, even when a later tag failed.
-		if err := manifest.Write(path, m); err != nil {
+		// Record what did happen, even when a later tag failed, under the
+		// lock builds take: a build recording meanwhile keeps its records.
+		if err := manifest.Update(path, func(cur *manifest.Manifest) error {
+			return recordPromotions(cur, m, done)
+		}); err != nil {
 			return err
 		}
 	}
@@ -157,6 +160,23 @@ func printPromotions(opts *releaseOptions, done []promotion) error {
 	}
 	for _, p := range done {
 		fmt.Fprintf(opts.stdout, "%s\t%s\t%s\n", p.Image, p.Tag, p.Digest)
+	}
+	return nil
+}
+
+// recordPromotions copies the promotions in done from released to cur,
+// for artifacts cur still records with the digest that was tagged.
+func recordPromotions(cur, released *manifest.Manifest, done []promotion) error {
+	for _, p := range done {
+		art := cur.Artifacts[p.Image]
+		if art == nil || art.Digest != p.Digest {
+			continue
+		}
+		for _, pr := range released.Artifacts[p.Image].Promotions {
+			if pr.Tag == p.Tag && !slices.Contains(art.Promotions, pr) {
+				art.Promotions = append(art.Promotions, pr)
+			}
+		}
 	}
 	return nil
 }

@@ -124,7 +124,7 @@ func (c *checker) checkDockerignore(img *plan.Image) {
 	if err != nil {
 		return
 	}
-	file, ok := dockerignoreFile(img)
+	file, ok := img.IgnoreFile()
 	if !ok {
 		c.add(Finding{Rule: MissingDockerignore, Severity: Warning, Image: img.Name,
 			Location: hclLocation(img.AttrRange("context")),
@@ -160,19 +160,6 @@ func (c *checker) candidateDirs(img *plan.Image) []string {
 		}
 	}
 	return dirs
-}
-
-func dockerignoreFile(img *plan.Image) (string, bool) {
-	candidates := []string{filepath.Join(img.Context, ".dockerignore")}
-	if img.Dockerfile != "" {
-		candidates = append([]string{img.Dockerfile + ".dockerignore"}, candidates...)
-	}
-	for _, p := range candidates {
-		if _, err := os.Stat(p); err == nil {
-			return p, true
-		}
-	}
-	return "", false
 }
 
 func isDir(p string) bool {

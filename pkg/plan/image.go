@@ -2,9 +2,7 @@ package plan
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -486,30 +484,39 @@ func ctyString(v cty.Value) string {
 	return v.AsString()
 }
 
-// IgnorePatterns returns the .dockerignore patterns that apply to the
-// image's context, as the Dockerfile frontend chooses them: those of
-// DOCKERFILE.dockerignore next to the Dockerfile, else those of the
-// context's .dockerignore, else none.
-func (img *Image) IgnorePatterns() ([]string, error) {
+// IgnoreFile returns the .dockerignore file that applies to the image's
+// context, as the Dockerfile frontend chooses it: DOCKERFILE.dockerignore
+// next to the Dockerfile, else the context's .dockerignore. It returns
+// false when there is none.
+func (img *Image) IgnoreFile() (string, bool) {
 	candidates := []string{filepath.Join(img.Context, ".dockerignore")}
 	if img.Dockerfile != "" {
 		candidates = append([]string{img.Dockerfile + ".dockerignore"}, candidates...)
 	}
 	for _, path := range candidates {
-		data, err := os.ReadFile(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
+		if _, err := os.Stat(path); err == nil {
+			return path, true
 		}
-		if err != nil {
-			return nil, fmt.Errorf("image %s: %w", img.Name, err)
-		}
-		patterns, err := ignorefile.ReadAll(bytes.NewReader(data))
-		if err != nil {
-			return nil, fmt.Errorf("image %s: reading %s: %w", img.Name, path, err)
-		}
-		return patterns, nil
 	}
-	return nil, nil
+	return "", false
+}
+
+// IgnorePatterns returns the patterns of the image's IgnoreFile, or none
+// when it has none. It fails when the file cannot be read.
+func (img *Image) IgnorePatterns() ([]string, error) {
+	path, ok := img.IgnoreFile()
+	if !ok {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("image %s: %w", img.Name, err)
+	}
+	patterns, err := ignorefile.ReadAll(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("image %s: reading %s: %w", img.Name, path, err)
+	}
+	return patterns, nil
 }
 
 // ForgeFiles returns patterns, relative to the image's context, that
