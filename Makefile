@@ -83,11 +83,12 @@ $(BUILDX): tools/buildx/go.mod tools/buildx/go.sum
 	cd tools/buildx && $(GO) build -o $@ github.com/docker/buildx/cmd/buildx
 
 ## bench: the Go benchmarks, then the table of forge against the alternatives
-##        (RUNS=N runs per scenario)
+##        (RUNS=N runs per scenario; ONLY=REGEXP picks scenarios)
 RUNS ?= 3
+ONLY ?=
 bench: tools build example-base buildx
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
-	$(GO) run ./bench -forge $(BIN)/forge -registry $(REGISTRY) -buildx $(BUILDX) -runs $(RUNS) \
+	$(GO) run ./bench -forge $(BIN)/forge -registry $(REGISTRY) -buildx $(BUILDX) -runs $(RUNS) -only "$(ONLY)" \
 		-base $$(FORGE=$(BIN)/forge examples/django/base/make-base.sh)
 
 ## example-base: the offline stand-in for debian:bookworm-slim (cached)

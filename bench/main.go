@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"time"
 )
 
@@ -23,6 +24,7 @@ type config struct {
 	forge, registry, base, buildx string
 	runs                          int
 	appMB                         int
+	only                          *regexp.Regexp
 }
 
 func main() {
@@ -33,6 +35,7 @@ func main() {
 	flag.StringVar(&cfg.buildx, "buildx", "", "buildx binary; without it the bake comparison is skipped")
 	flag.IntVar(&cfg.runs, "runs", 3, "runs per scenario; the table shows medians")
 	flag.IntVar(&cfg.appMB, "app-mb", 60, "megabytes of application files the image adds to its base")
+	only := flag.String("only", "", "run only the scenarios whose name matches this regular expression")
 	bare := flag.Bool("bare", false, "internal: run one bare solve described by the remaining flags")
 	flag.Parse()
 	if *bare {
@@ -41,6 +44,11 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	}
+	var err error
+	if cfg.only, err = regexp.Compile(*only); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: -only:", err)
+		os.Exit(2)
 	}
 	if cfg.base == "" {
 		fmt.Fprintln(os.Stderr, "bench: -base is required (make example-base prints it)")

@@ -59,6 +59,9 @@ func run(cfg config) ([]row, *benchEnv, error) {
 		return nil
 	}
 	for _, s := range e.scenarios() {
+		if !cfg.only.MatchString(s.name) {
+			continue
+		}
 		if err := add(s.name, s.note, s.fn); err != nil {
 			return nil, nil, err
 		}
