@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -78,7 +79,8 @@ func newBuildCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&opts.load, "load", "", "load the images into podman or docker (detected when no value is given)")
 	f.Lookup("load").NoOptDefVal = "auto"
 	f.StringVar(&opts.output, "output", "",
-		"also export to files: type=oci|docker,dest=FILE[,tar=false] or type=local,dest=DIR ({image} in dest is the image name)")
+		"also export to files: type=oci|docker,dest=FILE[,tar=false][,compression=gzip|zstd|estargz|uncompressed]\n"+
+			"[,compression-level=N] or type=local,dest=DIR ({image} in dest is the image name)")
 	f.StringArrayVar(&opts.cacheFrom, "cache-from", nil, "import build cache, as type=registry,ref=REF (repeatable)")
 	f.StringArrayVar(&opts.cacheTo, "cache-to", nil, "export build cache, as type=registry,ref=REF,mode=max (repeatable)")
 	f.BoolVar(&opts.noCache, "no-cache", false, "build every step again; never skip an unchanged image")
@@ -199,7 +201,10 @@ func (o *buildOptions) addLoad(ctx context.Context, out *buildkit.Outputs) error
 	return nil
 }
 
-// parseOutput parses type=TYPE,dest=PATH.
+// compressions are the layer compressions an oci or docker output accepts.
+var compressions = []string{"gzip", "zstd", "estargz", "uncompressed"}
+
+// parseOutput parses type=TYPE,dest=PATH[,tar=BOOL][,compression=C][,compression-level=N].
 func parseOutput(spec string) (*buildkit.FileOutput, error) {
 	f := &buildkit.FileOutput{}
 	for _, field := range strings.Split(spec, ",") {
@@ -215,8 +220,19 @@ func parseOutput(spec string) (*buildkit.FileOutput, error) {
 				return nil, fmt.Errorf("--output %s: tar is true or false", spec)
 			}
 			f.Dir = !tar
+		case "compression":
+			if !slices.Contains(compressions, v) {
+				return nil, fmt.Errorf("--output %s: compression is %s", spec, strings.Join(compressions, ", "))
+			}
+			f.Compression = v
+		case "compression-level":
+			if level, err := strconv.Atoi(v); err != nil || level < 0 || level > 22 {
+				return nil, fmt.Errorf("--output %s: compression-level is a number from 0 to 22", spec)
+			}
+			f.CompressionLevel = v
 		default:
-			return nil, fmt.Errorf("--output %s: unknown key %q (type, dest, tar)", spec, k)
+			return nil, fmt.Errorf("--output %s: unknown key %q (type, dest, tar, compression, compression-level)",
+				spec, k)
 		}
 	}
 	switch {
@@ -224,6 +240,8 @@ func parseOutput(spec string) (*buildkit.FileOutput, error) {
 		return nil, fmt.Errorf("--output %s: type is oci, docker or local", spec)
 	case f.Dest == "":
 		return nil, fmt.Errorf("--output %s: dest is required", spec)
+	case f.Type == "local" && (f.Compression != "" || f.CompressionLevel != ""):
+		return nil, fmt.Errorf("--output %s: a local output has no layers to compress", spec)
 	}
 	return f, nil
 }

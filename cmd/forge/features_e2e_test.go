@@ -394,6 +394,12 @@ func TestBuildLoadIntoPodman(t *testing.T) {
 	if err != nil || !strings.Contains(out, "ran-what-forge-built") {
 		t.Fatalf("podman run %s: %v\n%s", tag, err, out)
 	}
+	// Layers that only travel to a local engine are not compressed.
+	for _, ex := range history(t, e.builder)[0].Exporters {
+		if ex.Attrs["compression"] != "uncompressed" {
+			t.Errorf("%s export of a load-only build: compression %q, want uncompressed", ex.Type, ex.Attrs["compression"])
+		}
+	}
 	id, _ := podman("image", "inspect", "--format", "{{.Id}}", tag)
 	m := readManifestFile(t, filepath.Join(project, manifest.DefaultName))
 	if art := m.Artifacts["app"]; art.Loaded != "podman" || art.ConfigDigest != "sha256:"+strings.TrimSpace(id) {

@@ -232,11 +232,22 @@ func (r *request) exportEntries(n *plan.Node, out Outputs) ([]client.ExportEntry
 	if out.Push {
 		attrs["push"] = "true"
 	}
+	loadAttrs := map[string]string{"name": strings.Join(n.Image.Tags, ",")}
+	if out.Load != nil && !out.Push {
+		// The image only travels through a pipe into a local engine, which
+		// unpacks every layer: compressing them would be work thrown away.
+		// A pushed image keeps the registry's compression, so that the
+		// loaded image has the digest that was pushed.
+		for _, a := range []map[string]string{attrs, loadAttrs} {
+			a["compression"] = "uncompressed"
+			a["force-compression"] = "true"
+		}
+	}
 	exports := []client.ExportEntry{{Type: client.ExporterImage, Attrs: attrs}}
 	if out.Load != nil {
 		exports = append(exports, client.ExportEntry{
 			Type:   client.ExporterDocker,
-			Attrs:  map[string]string{"name": strings.Join(n.Image.Tags, ",")},
+			Attrs:  loadAttrs,
 			Output: func(map[string]string) (io.WriteCloser, error) { return out.Load(n) },
 		})
 	}
@@ -253,6 +264,13 @@ func (r *request) exportEntries(n *plan.Node, out Outputs) ([]client.ExportEntry
 func (r *request) fileExport(n *plan.Node, f *FileOutput) (client.ExportEntry, error) {
 	dest := strings.ReplaceAll(f.Dest, "{image}", n.Name)
 	attrs := map[string]string{"name": strings.Join(n.Image.Tags, ",")}
+	if f.Compression != "" {
+		attrs["compression"] = f.Compression
+		attrs["force-compression"] = "true"
+	}
+	if f.CompressionLevel != "" {
+		attrs["compression-level"] = f.CompressionLevel
+	}
 	switch f.Type {
 	case client.ExporterLocal:
 		return client.ExportEntry{Type: client.ExporterLocal, OutputDir: dest}, nil

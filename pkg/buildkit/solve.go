@@ -66,11 +66,15 @@ type Outputs struct {
 // FileOutput exports results to files: an "oci" or "docker" tarball at
 // Dest (or, with Dir, an OCI layout directory), or the image's filesystem
 // into the directory Dest ("local"). The text {image} in Dest is replaced
-// by the node's name.
+// by the node's name. Compression ("gzip", "zstd", "estargz" or
+// "uncompressed") and CompressionLevel, when set, choose how the layers of
+// an oci or docker output are compressed; BuildKit's default is gzip.
 type FileOutput struct {
-	Type string
-	Dest string
-	Dir  bool
+	Type             string
+	Dest             string
+	Dir              bool
+	Compression      string
+	CompressionLevel string
 }
 
 // Solve builds n once and exports it under all its tags with a single image
