@@ -222,32 +222,38 @@ func (r *request) addSecrets(img *plan.Image) error {
 }
 
 // exportEntries returns the exports of n: one image export named by every
-// tag at once (and pushing them all when asked), plus a docker tarball for
-// loading and a file output when asked.
+// tag at once (pushing them all when asked), plus a docker tarball for
+// loading and a file output when asked. An image that is only loaded is
+// exported once, as the tarball, named by every tag.
 func (r *request) exportEntries(n *plan.Node, out Outputs) ([]client.ExportEntry, error) {
-	attrs := map[string]string{"name": strings.Join(n.Image.Tags, ",")}
-	for k, v := range n.Image.Annotations {
-		attrs["annotation."+k] = v
-	}
-	if out.Push {
-		attrs["push"] = "true"
-	}
-	loadAttrs := map[string]string{"name": strings.Join(n.Image.Tags, ",")}
-	if out.Load != nil && !out.Push {
-		// The image only travels through a pipe into a local engine, which
-		// unpacks every layer: compressing them would be work thrown away.
-		// A pushed image keeps the registry's compression, so that the
-		// loaded image has the digest that was pushed.
-		for _, a := range []map[string]string{attrs, loadAttrs} {
-			a["compression"] = "uncompressed"
-			a["force-compression"] = "true"
+	name := strings.Join(n.Image.Tags, ",")
+	var exports []client.ExportEntry
+	if out.Push || out.Load == nil {
+		attrs := map[string]string{"name": name}
+		for k, v := range n.Image.Annotations {
+			attrs["annotation."+k] = v
 		}
+		if out.Push {
+			attrs["push"] = "true"
+		}
+		exports = append(exports, client.ExportEntry{Type: client.ExporterImage, Attrs: attrs})
 	}
-	exports := []client.ExportEntry{{Type: client.ExporterImage, Attrs: attrs}}
 	if out.Load != nil {
+		attrs := map[string]string{"name": name}
+		if !out.Push {
+			// The layers only travel through a pipe into a local engine,
+			// which unpacks them at once: compressing them would be work
+			// thrown away. A pushed image keeps the registry's compression,
+			// so that the engine holds the digest that was pushed.
+			attrs["compression"] = "uncompressed"
+			attrs["force-compression"] = "true"
+		}
+		for k, v := range n.Image.Annotations {
+			attrs["annotation."+k] = v
+		}
 		exports = append(exports, client.ExportEntry{
 			Type:   client.ExporterDocker,
-			Attrs:  loadAttrs,
+			Attrs:  attrs,
 			Output: func(map[string]string) (io.WriteCloser, error) { return out.Load(n) },
 		})
 	}

@@ -1,6 +1,7 @@
 package buildkit
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -140,5 +141,69 @@ func TestSolveOptEveryAttribute(t *testing.T) {
 		if strings.Contains(key, "NPM_TOKEN") || strings.Contains(value, "NPM_TOKEN") {
 			t.Errorf("secret source leaked into frontend attribute %s=%s", key, value)
 		}
+	}
+}
+
+func TestExportEntries(t *testing.T) {
+	load := func(*plan.Node) (io.WriteCloser, error) { return nil, nil }
+	files := &FileOutput{Type: "oci", Dest: "out.tar", Compression: "zstd", CompressionLevel: "3"}
+	// export is one expected export: its type and the attributes that
+	// matter here ("-" for an attribute that must be absent).
+	type export struct {
+		typ   string
+		attrs map[string]string
+	}
+	image := func(push string) export {
+		return export{client.ExporterImage, map[string]string{"push": push, "compression": "-", "annotation.a": "1"}}
+	}
+	tests := []struct {
+		name string
+		out  Outputs
+		want []export
+	}{
+		{"nothing asked", Outputs{}, []export{image("-")}},
+		{"push", Outputs{Push: true}, []export{image("true")}},
+		{"load only: one uncompressed tarball", Outputs{Load: load}, []export{
+			{client.ExporterDocker, map[string]string{"compression": "uncompressed", "force-compression": "true",
+				"annotation.a": "1"}},
+		}},
+		{"push and load: the pushed layers", Outputs{Push: true, Load: load}, []export{
+			image("true"),
+			{client.ExporterDocker, map[string]string{"compression": "-", "annotation.a": "1"}},
+		}},
+		{"file", Outputs{Files: files}, []export{
+			image("-"),
+			{client.ExporterOCI, map[string]string{"compression": "zstd", "force-compression": "true",
+				"compression-level": "3"}},
+		}},
+	}
+	n := &plan.Node{Name: "app", Image: &plan.Image{Tags: []string{"r/app:1", "r/app:latest"},
+		Annotations: map[string]string{"a": "1"}}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := newRequest()
+			defer req.close()
+			got, err := req.exportEntries(n, tt.out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("exports = %v, want %d", got, len(tt.want))
+			}
+			for i, w := range tt.want {
+				if got[i].Type != w.typ {
+					t.Errorf("export %d is %s, want %s", i, got[i].Type, w.typ)
+				}
+				if name := got[i].Attrs["name"]; name != "r/app:1,r/app:latest" {
+					t.Errorf("%s export name = %q, want every tag", got[i].Type, name)
+				}
+				for k, v := range w.attrs {
+					have, ok := got[i].Attrs[k]
+					if v == "-" && ok || v != "-" && have != v {
+						t.Errorf("%s export: %s = %q, want %q", got[i].Type, k, have, v)
+					}
+				}
+			}
+		})
 	}
 }
