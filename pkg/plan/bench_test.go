@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 // generatedConfig returns a forge.hcl with images image blocks, each used
@@ -51,6 +54,20 @@ func BenchmarkPlan(b *testing.B) {
 		}
 		if len(g.Services) != 1000 || len(g.Nodes) != 90 {
 			b.Fatalf("plan has %d nodes and %d services, want 90 and 1000", len(g.Nodes), len(g.Services))
+		}
+	}
+}
+
+// BenchmarkParseHCL measures HCL's native-syntax parser alone on the
+// configuration BenchmarkPlan plans: the floor under BenchmarkPlan, which
+// forge's own decoding and planning add to.
+func BenchmarkParseHCL(b *testing.B) {
+	src := []byte(generatedConfig(100, 1000))
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, diags := hclsyntax.ParseConfig(src, "forge.hcl", hcl.InitialPos); diags.HasErrors() {
+			b.Fatal(diags)
 		}
 	}
 }

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/sync/errgroup"
 )
 
 // MaxFileSize bounds the size of a forge.hcl or var file Load reads.
@@ -267,28 +269,56 @@ func (l *loader) decodeBlocks(blocks map[string][]*hcl.Block) hcl.Diagnostics {
 		return true
 	}
 	dir := l.cfg.Dir
-	for _, block := range blocks["image"] {
-		img, d := decodeImage(block, dir, l.ctx)
-		diags = append(diags, d...)
+	images, imageDiags := decodeAll(blocks["image"], func(b *hcl.Block) (*Image, hcl.Diagnostics) {
+		return decodeImage(b, dir, l.ctx)
+	})
+	for i, block := range blocks["image"] {
+		diags = append(diags, imageDiags[i]...)
 		if unique(block) {
-			l.cfg.Images = append(l.cfg.Images, img)
+			l.cfg.Images = append(l.cfg.Images, images[i])
 		}
 	}
-	for _, block := range blocks["service"] {
-		svc, d := decodeService(block, dir, l.ctx)
-		diags = append(diags, d...)
+	services, serviceDiags := decodeAll(blocks["service"], func(b *hcl.Block) (*Service, hcl.Diagnostics) {
+		return decodeService(b, dir, l.ctx)
+	})
+	for i, block := range blocks["service"] {
+		diags = append(diags, serviceDiags[i]...)
 		if unique(block) {
-			l.cfg.Services = append(l.cfg.Services, svc)
+			l.cfg.Services = append(l.cfg.Services, services[i])
 		}
 	}
-	for _, block := range blocks["task"] {
-		task, d := decodeTask(block, dir, l.ctx)
-		diags = append(diags, d...)
+	tasks, taskDiags := decodeAll(blocks["task"], func(b *hcl.Block) (*Task, hcl.Diagnostics) {
+		return decodeTask(b, dir, l.ctx)
+	})
+	for i, block := range blocks["task"] {
+		diags = append(diags, taskDiags[i]...)
 		if unique(block) {
-			l.cfg.Tasks = append(l.cfg.Tasks, task)
+			l.cfg.Tasks = append(l.cfg.Tasks, tasks[i])
 		}
 	}
 	return diags
+}
+
+// decodeAll decodes blocks on all CPUs, in batches, and returns the values
+// and diagnostics in the blocks' order. Decoding a block only reads the
+// evaluation context, so blocks decode independently.
+func decodeAll[T any](blocks []*hcl.Block, decode func(*hcl.Block) (T, hcl.Diagnostics)) ([]T, []hcl.Diagnostics) {
+	const batch = 32
+	vals := make([]T, len(blocks))
+	diags := make([]hcl.Diagnostics, len(blocks))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for start := 0; start < len(blocks); start += batch {
+		end := min(start+batch, len(blocks))
+		g.Go(func() error {
+			for i := start; i < end; i++ {
+				vals[i], diags[i] = decode(blocks[i])
+			}
+			return nil
+		})
+	}
+	g.Wait()
+	return vals, diags
 }
 
 func blockNames(blocks []*hcl.Block) []string {
