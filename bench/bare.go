@@ -20,23 +20,26 @@ import (
 // nothing else: no configuration, planning, fingerprint or manifest.
 type bareSolve struct {
 	addr, context, layout, digest, bust string
-	// output is "docker" (a tarball at dest) or "push" (tags pushed).
-	output, dest string
-	tags         []string
+	// output is "load" (a docker tarball at dest, its layers compressed
+	// with compression, BuildKit's default when empty) or "push" (tags
+	// pushed).
+	output, compression, dest string
+	tags                      []string
 }
 
 func (b bareSolve) args() []string {
-	return []string{b.addr, b.context, b.layout, b.digest, b.bust, b.output, b.dest, strings.Join(b.tags, ",")}
+	return []string{b.addr, b.context, b.layout, b.digest, b.bust, b.output, b.compression, b.dest,
+		strings.Join(b.tags, ",")}
 }
 
 // runBare runs the bare solve described by args, as bareSolve.args writes
 // them. It runs in a process of its own so that its memory is measured.
 func runBare(args []string) error {
-	if len(args) != 8 {
-		return fmt.Errorf("want 8 arguments, got %d", len(args))
+	if len(args) != 9 {
+		return fmt.Errorf("want 9 arguments, got %d", len(args))
 	}
 	b := bareSolve{addr: args[0], context: args[1], layout: args[2], digest: args[3], bust: args[4],
-		output: args[5], dest: args[6], tags: strings.Split(args[7], ",")}
+		output: args[5], compression: args[6], dest: args[7], tags: strings.Split(args[8], ",")}
 	return b.solve(context.Background())
 }
 
@@ -56,9 +59,12 @@ func (b bareSolve) solve(ctx context.Context) error {
 	}
 	export := client.ExportEntry{Type: client.ExporterImage,
 		Attrs: map[string]string{"name": strings.Join(b.tags, ","), "push": "true"}}
-	if b.output == "docker" {
-		export = client.ExportEntry{Type: client.ExporterDocker,
-			Attrs:  map[string]string{"name": strings.Join(b.tags, ",")},
+	if b.output == "load" {
+		attrs := map[string]string{"name": strings.Join(b.tags, ",")}
+		if b.compression != "" {
+			attrs["compression"], attrs["force-compression"] = b.compression, "true"
+		}
+		export = client.ExportEntry{Type: client.ExporterDocker, Attrs: attrs,
 			Output: func(map[string]string) (io.WriteCloser, error) { return os.Create(b.dest) }}
 	}
 	_, err = c.Solve(ctx, nil, client.SolveOpt{

@@ -22,7 +22,7 @@ func printTable(w io.Writer, rows []row, e *benchEnv, took time.Duration) {
 	fmt.Fprintln(w, "|---|---:|---:|---:|---|")
 	for _, r := range rows {
 		ratio := ""
-		for _, kind := range []string{"docker", "push"} {
+		for _, kind := range []string{"load", "push"} {
 			if base, ok := byName["bare solve, "+kind]; ok && strings.HasSuffix(r.name, ", "+kind) {
 				ratio = fmt.Sprintf("%.2f", r.wall.Seconds()/base.wall.Seconds())
 			}
@@ -45,7 +45,7 @@ func printTable(w io.Writer, rows []row, e *benchEnv, took time.Duration) {
 		rb, okB := byName[b]
 		return ra.wall.Seconds() / rb.wall.Seconds(), okA && okB
 	}
-	for _, kind := range []string{"docker", "push"} {
+	for _, kind := range []string{"load", "push"} {
 		if v, ok := ratio("forge, N=3, "+kind, "bare solve, "+kind); ok {
 			target("forge(N=3) ÷ single solve ≤ 1.05 ("+kind+")", v, 1.05, "%.2f")
 		}
