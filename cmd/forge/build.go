@@ -100,7 +100,7 @@ func runBuild(ctx context.Context, opts *buildOptions) error {
 	if opts.pull {
 		opts.config.set = append(opts.config.set, "*.pull=true")
 	}
-	g, err := loadGraph(ctx, opts.file, opts.config, opts.targets, opts.stderr)
+	g, err := loadGraph(ctx, opts.file, opts.config, opts.targets, !opts.print, opts.stderr)
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func newCheckCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 var errCheckFailed = errors.New("the checks found errors")
 
 func runCheck(ctx context.Context, opts *checkOptions) error {
-	g, err := loadGraph(ctx, opts.file, opts.config, nil, opts.stderr)
+	g, err := loadGraph(ctx, opts.file, opts.config, nil, true, opts.stderr)
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,11 @@ func TestBuildStopsOnCheckErrors(t *testing.T) {
 		!strings.Contains(res.stderr, "--no-check") {
 		t.Errorf("forge build with a check error: exit %d, want %d\n%s", res.code, exitUsage, res.stderr)
 	}
+	// The check's error is the one report of the argument: the planner's
+	// warning about it is left out.
+	if n := strings.Count(res.stderr, "API_TOKEN"); n != 1 {
+		t.Errorf("forge build names API_TOKEN %d times, want once:\n%s", n, res.stderr)
+	}
 	if res := e.forge("build", "-f", file, "--no-check"); res.code != exitBuilder {
 		t.Errorf("forge build --no-check: exit %d, want %d (past the checks, at the builder)\n%s",
 			res.code, exitBuilder, res.stderr)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -70,7 +71,10 @@ func (o *configOptions) overrides(ctx context.Context, file string) ([]string, e
 // loadGraph loads the configuration and plans the build, printing any
 // diagnostics, warnings included. An invalid configuration yields a usage
 // error.
-func loadGraph(ctx context.Context, file string, opts configOptions, targets []string,
+// loadGraph loads and plans file, printing its diagnostics to stderr.
+// checked says that the command runs forge check next, which reports some
+// of the planner's warnings again, with more detail: those are left out.
+func loadGraph(ctx context.Context, file string, opts configOptions, targets []string, checked bool,
 	stderr io.Writer) (*plan.Graph, error) {
 	set, err := opts.overrides(ctx, file)
 	if err != nil {
@@ -81,6 +85,9 @@ func loadGraph(ctx context.Context, file string, opts configOptions, targets []s
 		Values: plan.Values{Vars: opts.vars, Files: opts.varFiles, Environ: os.Environ()},
 		Set:    set,
 	})
+	if checked {
+		diags = slices.DeleteFunc(diags, plan.SecretArgWarning)
+	}
 	printDiagnostics(stderr, parser.Files(), diags)
 	if diags.HasErrors() {
 		return nil, &usageError{fmt.Errorf("%w: %s is not valid", errReported, file)}

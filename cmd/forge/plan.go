@@ -41,7 +41,7 @@ func newPlanCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 }
 
 func runPlan(ctx context.Context, opts *planOptions) error {
-	g, err := loadGraph(ctx, opts.file, opts.config, opts.targets, opts.stderr)
+	g, err := loadGraph(ctx, opts.file, opts.config, opts.targets, false, opts.stderr)
 	if err != nil {
 		return err
 	}

@@ -403,10 +403,21 @@ func checkArgs(args map[string]string, attr *hcl.Attribute) hcl.Diagnostics {
 					"manifest. Pass secrets with the secrets attribute and RUN --mount=type=secret,id=...",
 					name),
 				Subject: mapKeyRange(attr, name),
+				Extra:   secretArg{},
 			})
 		}
 	}
 	return diags
+}
+
+type secretArg struct{}
+
+// SecretArgWarning reports whether d is the warning that a build argument
+// is named like a secret. forge check reports such an argument as an error,
+// so a command that runs the check leaves the warning out.
+func SecretArgWarning(d *hcl.Diagnostic) bool {
+	_, ok := d.Extra.(secretArg)
+	return ok
 }
 
 // checkTags validates each tag with the same reference grammar the
