@@ -276,3 +276,26 @@ func TestSymlinkOutOfContextIsNotFollowed(t *testing.T) {
 		t.Error("a symlink in the context carried a file from outside it into the image")
 	}
 }
+
+func TestUnreadableDockerConfigIsReported(t *testing.T) {
+	requireDaemon(t)
+	project := writeProject(t, map[string]string{
+		"forge.hcl":  "image \"app\" {\n  tags = [\"forge.test/docker-config:1\"]\n}\n",
+		"Dockerfile": "FROM scratch\nCOPY Dockerfile /\n",
+	})
+	dockerConfig := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dockerConfig, "config.json"), []byte(`{"auths": {`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t)
+	e.vars = append(e.vars, "DOCKER_CONFIG="+dockerConfig)
+	res := e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "quiet")
+	if res.code != exitFailure || !strings.Contains(res.stderr, filepath.Join(dockerConfig, "config.json")) {
+		t.Fatalf("forge build with a malformed docker config: exit %d, want %d and the file named\n%s",
+			res.code, exitFailure, res.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(project, manifest.DefaultName)); !os.IsNotExist(err) {
+		t.Errorf("a manifest was written by a build that did not run (%v)", err)
+	}
+	checkSolves(t, e, 0)
+}

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/docker/cli/cli/config"
+	"github.com/docker/cli/cli/config/credentials"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
@@ -162,7 +163,11 @@ func solveOpt(n *plan.Node, out Outputs, req *request) (client.SolveOpt, error) 
 	}
 	opt.LocalMounts = req.mounts
 	opt.OCIStores = req.ociStores
-	opt.Session = append([]session.Attachable{registryAuth()}, req.session...)
+	auth, err := registryAuth()
+	if err != nil {
+		return client.SolveOpt{}, err
+	}
+	opt.Session = append([]session.Attachable{auth}, req.session...)
 	return opt, nil
 }
 
@@ -276,9 +281,17 @@ func depNode(n *plan.Node, image string) *plan.Node {
 
 // registryAuth answers the daemon's requests for registry credentials from
 // the user's docker configuration (~/.docker/config.json or DOCKER_CONFIG).
-func registryAuth() session.Attachable {
-	cfg := config.LoadDefaultConfigFile(io.Discard)
+// A configuration that cannot be read is an error, rather than a registry
+// refusing credentials that were silently dropped.
+func registryAuth() (session.Attachable, error) {
+	cfg, err := config.Load(config.Dir())
+	if err != nil {
+		return nil, fmt.Errorf("registry credentials: %w", err)
+	}
+	if !cfg.ContainsAuth() {
+		cfg.CredentialsStore = credentials.DetectDefaultStore(cfg.CredentialsStore)
+	}
 	return authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
 		AuthConfigProvider: authprovider.LoadAuthConfig(cfg),
-	})
+	}), nil
 }
