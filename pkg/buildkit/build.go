@@ -69,11 +69,16 @@ func (c *Client) Build(ctx context.Context, g *plan.Graph, opts Options) (map[st
 	return results, nil
 }
 
-// waitFor waits until every node of deps that is built on its own is done.
+// waitFor waits until every node of deps that is built on its own is done,
+// and those the others need: a node built inside a dependent's solve may
+// itself use an exported image by its tags.
 func waitFor(ctx context.Context, deps []*plan.Node, done map[*plan.Node]chan struct{}) error {
 	for _, d := range deps {
 		ch, ok := done[d]
 		if !ok {
+			if err := waitFor(ctx, d.Deps, done); err != nil {
+				return err
+			}
 			continue
 		}
 		select {

@@ -1,12 +1,14 @@
 package buildkit
 
 import (
+	"context"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/moby/buildkit/client"
@@ -205,5 +207,30 @@ func TestExportEntries(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestWaitForLooksThroughContextNodes(t *testing.T) {
+	// c uses b as a named context, built inside c's solve; b uses a, an
+	// exported image, by its tags: c waits for a.
+	a := &plan.Node{Name: "a", Export: true}
+	b := &plan.Node{Name: "b", Deps: []*plan.Node{a}}
+	c := &plan.Node{Name: "c", Export: true, Deps: []*plan.Node{b}}
+	done := map[*plan.Node]chan struct{}{a: make(chan struct{}), c: make(chan struct{})}
+	waited := make(chan error, 1)
+	go func() { waited <- waitFor(context.Background(), c.Deps, done) }()
+	select {
+	case err := <-waited:
+		t.Fatalf("waitFor returned (%v) before a was done", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(done[a])
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("waitFor did not return once a was done")
 	}
 }

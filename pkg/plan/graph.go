@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/distribution/reference"
 
@@ -82,6 +83,10 @@ func (e *UnknownTargetError) Error() string {
 // errors.
 func New(cfg *Config, targets ...string) (*Graph, error) {
 	nodes, byImage := mergeNodes(cfg)
+	nodes, diags := nodeOrder(nodes)
+	if diags.HasErrors() {
+		return nil, diags
+	}
 	if diags := checkTagConflicts(nodes); diags.HasErrors() {
 		return nil, diags
 	}
@@ -105,33 +110,84 @@ func New(cfg *Config, targets ...string) (*Graph, error) {
 	return g, nil
 }
 
-// markNeeded marks n exported and needed, then what it needs: a
-// depends_on dependency is built and exported before n, since n uses it by
-// its tags; an image only used as a named context is built inside n's
-// solve and not exported.
-func markNeeded(n *Node, needed map[*Node]bool) {
-	n.Export = true
-	if needed[n] {
+// markNeeded marks n exported and needed, then what it needs.
+func markNeeded(n *Node, needed map[*Node]bool) { need(n, true, needed) }
+
+// need marks n needed, and exported if export is set, then what n needs:
+// a depends_on dependency is exported and built before n, since n uses it
+// by its tags; an image n only uses as a named context is built inside n's
+// solve and not exported. A node already needed is visited again when it
+// becomes exported.
+func need(n *Node, export bool, needed map[*Node]bool) {
+	if needed[n] && (n.Export || !export) {
 		return
 	}
 	needed[n] = true
+	n.Export = n.Export || export
 	for _, d := range n.Deps {
-		if slices.ContainsFunc(d.Images, func(name string) bool { return slices.Contains(n.Image.DependsOn, name) }) {
-			markNeeded(d, needed)
-		} else {
-			markContext(d, needed)
-		}
+		need(d, n.dependsOn(d), needed)
 	}
 }
 
-// markContext marks n needed as a named context, and what it needs.
-func markContext(n *Node, needed map[*Node]bool) {
-	if needed[n] {
-		return
+// dependsOn reports whether n names one of d's image blocks in depends_on.
+func (n *Node) dependsOn(d *Node) bool {
+	return slices.ContainsFunc(d.Images, func(name string) bool { return slices.Contains(n.Image.DependsOn, name) })
+}
+
+// nodeOrder returns nodes with every node after those it needs, otherwise
+// in the order given. Blocks are checked for loops before they merge, but
+// merging can close a loop of its own: two blocks with the same inputs,
+// one needed by an image that needs the other. Such a loop is an error.
+func nodeOrder(nodes []*Node) ([]*Node, hcl.Diagnostics) {
+	const (
+		visiting = 1
+		done     = 2
+	)
+	state := make(map[*Node]int)
+	var order, stack []*Node
+	var diags hcl.Diagnostics
+	var visit func(n *Node)
+	visit = func(n *Node) {
+		state[n] = visiting
+		stack = append(stack, n)
+		for _, d := range n.Deps {
+			switch state[d] {
+			case 0:
+				visit(d)
+			case visiting:
+				diags = append(diags, mergedCycle(stack[slices.Index(stack, d):]))
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[n] = done
+		order = append(order, n)
 	}
-	needed[n] = true
-	for _, d := range n.Deps {
-		markContext(d, needed)
+	for _, n := range nodes {
+		if state[n] == 0 {
+			visit(n)
+		}
+	}
+	return order, diags
+}
+
+func mergedCycle(loop []*Node) *hcl.Diagnostic {
+	var chain, merged []string
+	for _, n := range loop {
+		chain = append(chain, strings.Join(n.Images, "+"))
+		if n.Merged() {
+			merged = append(merged, "image."+strings.Join(n.Images, " and image."))
+		}
+	}
+	chain = append(chain, chain[0])
+	first := loop[0]
+	rng := first.Image.DeclRange
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Dependency cycle between merged images",
+		Detail: fmt.Sprintf("%s declare the same build inputs, so they are built once; "+
+			"but then that build needs itself: %s. Make their inputs differ, or remove one of "+
+			"the references.", strings.Join(merged, ", "), strings.Join(chain, " → ")),
+		Subject: &rng,
 	}
 }
 

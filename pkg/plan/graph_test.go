@@ -2,6 +2,7 @@ package plan
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -275,5 +276,117 @@ func TestNewMergedTagSpelledTwice(t *testing.T) {
 	}
 	if got := g.Nodes[0].Image.Tags; !cmp.Equal(got, []string{"ab"}) {
 		t.Errorf("merged tags = %v, want one spelling of the one tag", got)
+	}
+}
+
+// writeDirs writes forge.hcl with config into a new project holding a
+// Dockerfile in each of dirs, and returns forge.hcl's path.
+func writeDirs(t *testing.T, config string, dirs ...string) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, d := range append(dirs, ".") {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(root, d, "Dockerfile"), "FROM scratch\n")
+	}
+	path := filepath.Join(root, "forge.hcl")
+	writeFile(t, path, config)
+	return path
+}
+
+func TestNewOrdersMergedNodes(t *testing.T) {
+	// app1 and app2 merge, and the merged node takes app2's depends_on:
+	// it must come after base although app1 is declared first.
+	path := writeDirs(t, `
+image "app1" { context = "app" }
+image "base" { context = "base" }
+image "app2" {
+  context    = "app"
+  tags       = ["app2:latest"]
+  depends_on = [image.base]
+}
+`, "app", "base")
+	g, err := New(mustLoad(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, n := range g.Nodes {
+		order = append(order, n.Name)
+	}
+	if want := []string{"base", "app1"}; !cmp.Equal(order, want) {
+		t.Errorf("node order = %v, want %v", order, want)
+	}
+}
+
+func TestNewMergedCycle(t *testing.T) {
+	// Each block is fine alone, but a1 and a2 merge into one build that
+	// b needs as a context and that needs b by depends_on.
+	path := writeDirs(t, `
+image "a1" { context = "a" }
+image "a2" {
+  context    = "a"
+  tags       = ["a2:latest"]
+  depends_on = [image.b]
+}
+image "b" {
+  context  = "b"
+  contexts = { a = image.a1 }
+}
+`, "a", "b")
+	_, err := New(mustLoad(t, path))
+	var diags hcl.Diagnostics
+	if !errors.As(err, &diags) {
+		t.Fatalf("New() error = %v, want a cycle diagnostic", err)
+	}
+	want := []diag{{Pos: "2:1", Summary: "Dependency cycle between merged images", Detail: "image.a1 and image.a2"}}
+	if diff := cmp.Diff(want, summarize(path, diags...), diagComparer); diff != "" {
+		t.Errorf("New() diagnostics mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestNewDependsOnThroughNamedContext(t *testing.T) {
+	// b is only c's (and d's) named context, built inside their solves,
+	// but b uses a by its tags: a is exported whichever way b is needed.
+	path := writeDirs(t, `
+image "a" { context = "a" }
+image "b" {
+  context    = "b"
+  depends_on = [image.a]
+}
+image "c" {
+  context  = "c"
+  contexts = { b = image.b }
+}
+image "d" {
+  context    = "d"
+  contexts   = { c = image.c }
+  depends_on = [image.b]
+}
+`, "a", "b", "c", "d")
+	tests := []struct {
+		target string
+		want   map[string]bool
+	}{
+		{"c", map[string]bool{"a": true, "b": false, "c": true}},
+		// d needs c as a context and b by tag: b, first reached as c's
+		// context, becomes exported, and so does a.
+		{"d", map[string]bool{"a": true, "b": true, "c": false, "d": true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			g, err := New(mustLoad(t, path), tt.target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := make(map[string]bool)
+			for _, n := range g.Nodes {
+				got[n.Name] = n.Export
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("New(%s) exports mismatch (-want +got):\n%s", tt.target, diff)
+			}
+		})
 	}
 }
