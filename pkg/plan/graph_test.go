@@ -390,3 +390,26 @@ image "d" {
 		})
 	}
 }
+
+func TestNewKeepsContextKindsApart(t *testing.T) {
+	// The same text names a registry image in one block and a directory
+	// in the other: different inputs, two builds.
+	path := writeDirs(t, `
+image "x" {
+  context  = "app"
+  contexts = { base = "docker-image://base" }
+}
+image "y" {
+  context  = "app"
+  tags     = ["y:latest"]
+  contexts = { base = "./base" }
+}
+`, "app", "base")
+	g, err := New(mustLoad(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Nodes) != 2 {
+		t.Errorf("New() merged a docker-image context with a local one: %d node(s)", len(g.Nodes))
+	}
+}

@@ -21,8 +21,8 @@ type keyInputs struct {
 	Labels           map[string]string `json:"labels,omitempty"`
 	Annotations      map[string]string `json:"annotations,omitempty"`
 	Platforms        []string          `json:"platforms,omitempty"`
-	// Contexts maps each named context to its source, an image block's
-	// context being the key of that block's build.
+	// Contexts maps each named context to its kind and source, an image
+	// block's source being the key of that block's build.
 	Contexts map[string]string `json:"contexts,omitempty"`
 	Secrets  []Secret          `json:"secrets,omitempty"`
 	SSH      []SSH             `json:"ssh,omitempty"`
@@ -59,9 +59,9 @@ func contentKey(img *Image, dir string, keys map[string]digest.Digest) digest.Di
 		for name, c := range img.Contexts {
 			src := c.relativeTo(dir).String()
 			if c.Kind == ContextImage {
-				src = "key:" + keys[c.Image].String()
+				src = keys[c.Image].String()
 			}
-			in.Contexts[name] = src
+			in.Contexts[name] = string(c.Kind) + " " + src
 		}
 	}
 	for i, s := range in.Secrets {
