@@ -2,6 +2,7 @@ package plan
 
 import (
 	"encoding/json"
+	"os"
 	"slices"
 	"strings"
 
@@ -65,7 +66,13 @@ func contentKey(img *Image, dir string, keys map[string]digest.Digest) digest.Di
 		}
 	}
 	for i, s := range in.Secrets {
-		in.Secrets[i].File = relIfSet(dir, s.File)
+		in.Secrets[i].File = portablePath(dir, s.File)
+	}
+	for i, s := range in.SSH {
+		in.SSH[i].Paths = make([]string, len(s.Paths))
+		for j, p := range s.Paths {
+			in.SSH[i].Paths[j] = portablePath(dir, p)
+		}
 	}
 	slices.SortFunc(in.Secrets, func(a, b Secret) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortFunc(in.SSH, func(a, b SSH) int { return strings.Compare(a.ID, b.ID) })
@@ -84,6 +91,24 @@ func sortedCopy(s []string) []string {
 	c := slices.Clone(s)
 	slices.Sort(c)
 	return c
+}
+
+// portablePath returns path as it reads on any machine: relative to dir
+// when inside it, else as ~/PATH when in the home directory. Secret files
+// and SSH keys often live outside the project, in the user's home.
+func portablePath(dir, path string) string {
+	if path == "" {
+		return ""
+	}
+	if rel := RelPath(dir, path); rel != ".." && !strings.HasPrefix(rel, "../") {
+		return rel
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		if rel := RelPath(home, path); rel != ".." && !strings.HasPrefix(rel, "../") {
+			return "~/" + rel
+		}
+	}
+	return path
 }
 
 func relIfSet(dir, path string) string {
