@@ -56,6 +56,9 @@ type Image struct {
 	DependsOn []string
 
 	DeclRange hcl.Range
+	// dockerfileSpec is the dockerfile attribute as written, which resolves
+	// against Context; empty when the attribute is not set.
+	dockerfileSpec string
 	// attrRanges holds the value range of each attribute set in the block,
 	// tagRanges the range of each tag.
 	attrRanges map[string]hcl.Range
@@ -207,6 +210,7 @@ func (d *imageDecoder) decodeSources() {
 		}
 		return
 	}
+	img.dockerfileSpec = dockerfile
 	img.Dockerfile = resolvePath(img.Context, dockerfile, "Dockerfile")
 	if diags := checkFile(img.Dockerfile, d.attrs["dockerfile"], d.block); diags.HasErrors() {
 		d.add(diags)

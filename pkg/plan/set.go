@@ -109,6 +109,20 @@ func setKey(m map[string]string, key, value string) map[string]string {
 	return m
 }
 
+// setDockerfile points img at the Dockerfile spec names, resolved against
+// its context as in forge.hcl.
+func setDockerfile(img *Image, spec, dir string) error {
+	img.dockerfileSpec = spec
+	img.Dockerfile = resolvePath(img.Context, spec, "Dockerfile")
+	if !fileExists(img.Dockerfile) {
+		return fmt.Errorf("no Dockerfile at %s", img.Dockerfile)
+	}
+	if err := inside(img.Dockerfile, dir); err != nil {
+		return fmt.Errorf("dockerfile: %w", err)
+	}
+	return nil
+}
+
 func setBool(img *Image, attr, value string) error {
 	b, err := strconv.ParseBool(value)
 	if err != nil {
@@ -133,12 +147,15 @@ func setList(img *Image, attr, value, dir string) error {
 		if !dirExists(img.Context) {
 			return fmt.Errorf("context %s is not a directory", img.Context)
 		}
-	case "dockerfile":
-		img.Dockerfile = resolvePath(img.Context, value, "Dockerfile")
-		img.DockerfileInline = ""
-		if !fileExists(img.Dockerfile) {
-			return fmt.Errorf("no Dockerfile at %s", img.Dockerfile)
+		if err := inside(img.Context, dir); err != nil {
+			return fmt.Errorf("context: %w", err)
 		}
+		if img.DockerfileInline == "" {
+			return setDockerfile(img, img.dockerfileSpec, dir)
+		}
+	case "dockerfile":
+		img.DockerfileInline = ""
+		return setDockerfile(img, value, dir)
 	case "tags":
 		for _, t := range values {
 			if err := checkTag(t); err != nil {

@@ -251,6 +251,10 @@ func TestSet(t *testing.T) {
 			func(i *Image) any { return i.CacheTo[0].String() }, "type=registry,mode=max,ref=r/c"},
 		{"dockerfile resolves against the context", []string{"broker.dockerfile=Dockerfile"}, "broker",
 			func(i *Image) any { return i.Dockerfile }, filepath.Join(dir, "app", "Dockerfile")},
+		{"a new context takes the dockerfile along", []string{"broker.context=next"}, "broker",
+			func(i *Image) any { return i.Dockerfile }, filepath.Join(dir, "next", "Broker.Dockerfile")},
+		{"context then dockerfile", []string{"broker.context=next", "broker.dockerfile=../app/Dockerfile"}, "broker",
+			func(i *Image) any { return i.Dockerfile }, filepath.Join(dir, "app", "Dockerfile")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -277,6 +281,9 @@ func TestSetErrors(t *testing.T) {
 		{"app.no_cache=maybe", "true or false"},
 		{"app", "NAME.ATTR=VALUE"},
 		{"app.context=nowhere", "not a directory"},
+		{"app.context=next", "no Dockerfile at"},
+		{"app.context=/", "outside"},
+		{"app.dockerfile=../../../config.go", "outside"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.set, func(t *testing.T) {
