@@ -16,8 +16,9 @@ import (
 )
 
 // Cache remembers the digests of files by what stat says of them (size,
-// modification time, inode, mode), so that an unchanged file is not read
-// again. It is safe for concurrent use. The zero value is not usable; a nil
+// modification and change times, device, inode, mode), so that an
+// unchanged file is not read again. The change time is the kernel's: tools
+// that restore a modification time (cp -p, touch -r, rsync) cannot set it. It is safe for concurrent use. The zero value is not usable; a nil
 // *Cache reads every file.
 type Cache struct {
 	path    string
@@ -30,6 +31,8 @@ type Cache struct {
 type cacheEntry struct {
 	Size   int64  `json:"size"`
 	MTime  int64  `json:"mtime"`
+	CTime  int64  `json:"ctime"`
+	Dev    uint64 `json:"dev"`
 	Inode  uint64 `json:"inode"`
 	Mode   uint32 `json:"mode"`
 	Digest string `json:"digest"`
@@ -90,9 +93,9 @@ func (c *Cache) fileDigest(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// A file modified in the same instant the cache was read could change
+	// A file changed in the same instant the cache was read could change
 	// again within the timestamp's precision; it is not cached.
-	if c != nil && ok && time.Unix(0, entry.MTime).Before(c.started.Add(-2*time.Second)) {
+	if c != nil && ok && time.Unix(0, entry.CTime).Before(c.started.Add(-2*time.Second)) {
 		entry.Digest = digest
 		c.mu.Lock()
 		c.entries[path], c.changed = entry, true
@@ -102,7 +105,8 @@ func (c *Cache) fileDigest(path string) (string, error) {
 }
 
 func (e cacheEntry) sameFile(o cacheEntry) bool {
-	return e.Size == o.Size && e.MTime == o.MTime && e.Inode == o.Inode && e.Mode == o.Mode
+	return e.Size == o.Size && e.MTime == o.MTime && e.CTime == o.CTime && e.Dev == o.Dev &&
+		e.Inode == o.Inode && e.Mode == o.Mode
 }
 
 func statEntry(fi fs.FileInfo) (cacheEntry, bool) {
@@ -110,7 +114,8 @@ func statEntry(fi fs.FileInfo) (cacheEntry, bool) {
 	if !ok {
 		return cacheEntry{}, false
 	}
-	return cacheEntry{Size: fi.Size(), MTime: fi.ModTime().UnixNano(), Inode: st.Ino, Mode: uint32(fi.Mode())}, true
+	return cacheEntry{Size: fi.Size(), MTime: fi.ModTime().UnixNano(), CTime: st.Ctim.Nano(),
+		Dev: uint64(st.Dev), Inode: st.Ino, Mode: uint32(fi.Mode())}, true
 }
 
 func hashContent(path string) (string, error) {

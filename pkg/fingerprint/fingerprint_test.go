@@ -3,6 +3,7 @@ package fingerprint
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,6 +177,9 @@ func TestCacheAgreesAndNoticesChanges(t *testing.T) {
 	}
 	uncached := compute(nil)
 	cache := OpenCache(cachePath)
+	// Files changed within two seconds of a build are not cached: this
+	// cache is opened as if the build started later.
+	cache.started = time.Now().Add(5 * time.Second)
 	if got := compute(cache); got != uncached {
 		t.Fatalf("fingerprint with an empty cache = %s, want %s", got, uncached)
 	}
@@ -185,19 +189,33 @@ func TestCacheAgreesAndNoticesChanges(t *testing.T) {
 	if got := compute(OpenCache(cachePath)); got != uncached {
 		t.Errorf("fingerprint from a saved cache = %s, want %s", got, uncached)
 	}
-	// Rewriting a file in place with its old size and time leaves what stat
-	// says unchanged: only a cache that answers instead of reading keeps
-	// the old fingerprint. (This is the price of the cache, as in version
-	// control systems; nothing but a deliberate forgery looks like this.)
+	// The cache answers for a file whose stat is unchanged: a wrong digest
+	// planted in it shows through.
 	path := filepath.Join(dir, "app", "main.py")
+	planted := OpenCache(cachePath)
+	entry, ok := planted.entries[path]
+	if !ok {
+		t.Fatalf("the saved cache has no entry for %s", path)
+	}
+	entry.Digest = strings.Repeat("0", 64)
+	planted.entries[path] = entry
+	if compute(planted) == uncached {
+		t.Error("the saved cache was not used: the file was read again")
+	}
+	// A file rewritten in place with its old size and modification time
+	// still has a new change time: the cache does not answer for it.
 	if err := os.WriteFile(path, []byte("print('ho')\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chtimes(path, old, old); err != nil {
 		t.Fatal(err)
 	}
-	if got := compute(OpenCache(cachePath)); got != uncached {
-		t.Error("the saved cache was not used: the file was read again")
+	rewritten := compute(nil)
+	if rewritten == uncached {
+		t.Fatal("the rewritten file did not change the fingerprint")
+	}
+	if got := compute(OpenCache(cachePath)); got != rewritten {
+		t.Error("the cache hid a file rewritten with its old size and modification time")
 	}
 	// Same size, new content, a new modification time: the cache must not
 	// answer for it.
