@@ -166,7 +166,8 @@ func (e *VersionError) Error() string {
 
 // Read loads the manifest at path. A missing file yields an error that
 // satisfies errors.Is(err, fs.ErrNotExist); a file of another format version
-// yields a *VersionError.
+// yields a *VersionError; one that breaks the schema, an error naming each
+// violation.
 func Read(path string) (*Manifest, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -189,6 +190,9 @@ func decode(r io.Reader, path string) (*Manifest, error) {
 	}
 	if probe.Version != Version {
 		return nil, &VersionError{Path: path, Version: probe.Version}
+	}
+	if err := checkSchema(data, path); err != nil {
+		return nil, err
 	}
 	m := New()
 	if err := json.Unmarshal(data, m); err != nil {

@@ -134,8 +134,9 @@ func TestRecordMissingDigest(t *testing.T) {
 func TestWriteRead(t *testing.T) {
 	path := filepath.Join(t.TempDir(), DefaultName)
 	m := New()
-	m.Artifacts["app"] = &Artifact{Tags: []string{"app:1"}, Digest: testDigest.String()}
-	m.Services["web"] = &Service{Artifact: "app", Image: "app:1@" + testDigest.String()}
+	if err := m.Record(sharedGraph(t, "app"), map[string]Built{"app": {Digest: testDigest}}); err != nil {
+		t.Fatal(err)
+	}
 	if err := Write(path, m); err != nil {
 		t.Fatalf("Write() error: %v", err)
 	}
@@ -193,6 +194,12 @@ func TestReadErrors(t *testing.T) {
 		{"not json", `{"version": 1,`, func(err error) bool {
 			return err != nil && strings.Contains(err.Error(), "not valid JSON")
 		}},
+		{"null artifacts", `{"version": 1, "artifacts": null, "services": {}}`, func(err error) bool {
+			return err != nil && strings.Contains(err.Error(), "schema")
+		}},
+		{"null artifact", `{"version": 1, "artifacts": {"app": null}, "services": {}}`, func(err error) bool {
+			return err != nil && strings.Contains(err.Error(), "schema")
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,6 +209,11 @@ func TestReadErrors(t *testing.T) {
 			}
 			if _, err := Read(path); !tt.check(err) {
 				t.Errorf("Read(%s) error = %v", tt.content, err)
+			}
+			// Update leaves a manifest it cannot read as it is.
+			err := Update(path, func(m *Manifest) error { return nil })
+			if data, _ := os.ReadFile(path); err == nil || string(data) != tt.content {
+				t.Errorf("Update(%s) = %v and left %s", tt.content, err, data)
 			}
 		})
 	}
