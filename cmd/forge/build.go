@@ -14,6 +14,7 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/forge-build/forge/pkg/buildkit"
 	"github.com/forge-build/forge/pkg/check"
@@ -277,8 +278,12 @@ func (o *buildOptions) manifestPath(cfg *plan.Config) string {
 
 // readManifest returns the manifest at path, or a new one when there is
 // none yet. A manifest forge cannot read is an error: it is not
-// overwritten.
+// overwritten. So is a directory forge cannot write the manifest to:
+// finding out after the images were pushed would leave them unrecorded.
 func readManifest(path string) (*manifest.Manifest, error) {
+	if err := unix.Access(filepath.Dir(path), unix.W_OK|unix.X_OK); err != nil {
+		return nil, fmt.Errorf("cannot write the manifest %s: %s: %w", path, filepath.Dir(path), err)
+	}
 	m, err := manifest.Read(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return manifest.New(), nil

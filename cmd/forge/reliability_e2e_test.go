@@ -248,6 +248,13 @@ func TestManifestOnFullOrReadOnlyDisk(t *testing.T) {
 		t.Errorf("build onto a read-only disk: exit %d, want a failure naming the cause\n%s", res.code, res.stderr)
 	}
 	checkUntouched(t, disk, before)
+	// A manifest that cannot be written stops the build before it solves,
+	// like one in a directory that does not exist.
+	res = e.forge("build", "-f", file, "--manifest", filepath.Join(disk, "missing", "m.json"), "--progress", "quiet")
+	if res.code == 0 || !strings.Contains(res.stderr, "no such file or directory") {
+		t.Errorf("build with a manifest in a missing directory: exit %d\n%s", res.code, res.stderr)
+	}
+	checkSolves(t, e, 2)
 }
 
 func TestSymlinkOutOfContextIsNotFollowed(t *testing.T) {
