@@ -124,7 +124,7 @@ func runBuild(ctx context.Context, opts *buildOptions) error {
 	if opts.metadataFile != "" {
 		outputs.ForgeFiles = append(outputs.ForgeFiles, opts.metadataFile)
 	}
-	checks := newSkipChecks(ctx, g, prev, outputs.ForgeFiles, opts)
+	checks := newSkipChecks(ctx, g, prev, outputs, opts)
 
 	c, err := connect(ctx, opts.globalOptions, opts.stderr)
 	if err != nil {
@@ -306,16 +306,9 @@ func record(ctx context.Context, path string, prev *manifest.Manifest, g *plan.G
 		if err != nil {
 			return err
 		}
-		b := manifest.Built{Digest: r.Digest, ConfigDigest: r.ConfigDigest,
-			Fingerprint: fp, Pushed: opts.push, Loaded: opts.load,
+		built[name] = manifest.Built{Digest: r.Digest, ConfigDigest: r.ConfigDigest,
+			Fingerprint: fp, Pushed: opts.push, Loaded: opts.load, Reused: r.Skipped,
 			Provenance: out.Provenance, CacheFrom: out.CacheFrom, CacheTo: out.CacheTo}
-		if was := prev.Artifacts[name]; r.Skipped && was != nil {
-			b.Pushed = b.Pushed || was.Pushed
-			if b.Loaded == "" {
-				b.Loaded = was.Loaded
-			}
-		}
-		built[name] = b
 	}
 	if opts.push {
 		if err := addPlatformDigests(ctx, g, built); err != nil {

@@ -33,6 +33,8 @@ type skipChecks struct {
 	push         bool
 	load         string
 	files        bool
+	provenance   string
+	cacheTo      []plan.Cache
 	stderr       io.Writer
 	// save waits for every fingerprint and stores the file digest cache.
 	save func()
@@ -50,7 +52,7 @@ func (p *pending) wait() (digest.Digest, error) {
 	return p.fp, p.err
 }
 
-func newSkipChecks(ctx context.Context, g *plan.Graph, prev *manifest.Manifest, forgeFiles []string,
+func newSkipChecks(ctx context.Context, g *plan.Graph, prev *manifest.Manifest, out buildkit.Outputs,
 	opts *buildOptions) *skipChecks {
 	s := &skipChecks{
 		prev:         prev,
@@ -58,6 +60,8 @@ func newSkipChecks(ctx context.Context, g *plan.Graph, prev *manifest.Manifest, 
 		push:         opts.push,
 		load:         opts.load,
 		files:        opts.output != "",
+		provenance:   out.Provenance,
+		cacheTo:      out.CacheTo,
 		stderr:       opts.stderr,
 	}
 	cache := fingerprint.OpenCache(fingerprintCachePath())
@@ -69,7 +73,7 @@ func newSkipChecks(ctx context.Context, g *plan.Graph, prev *manifest.Manifest, 
 		go func() {
 			defer wg.Done()
 			defer close(p.done)
-			p.fp, p.err = fingerprint.Node(ctx, n, forgeFiles, cache)
+			p.fp, p.err = fingerprint.Node(ctx, n, out.ForgeFiles, cache)
 		}()
 	}
 	s.save = func() {
@@ -112,6 +116,11 @@ func (s *skipChecks) skip(ctx context.Context, n *plan.Node) (*buildkit.Result, 
 		return nil, false
 	case art.Key != n.Key.String(), !slices.Equal(art.Tags, n.Image.Tags):
 		return nil, false
+	case s.provenance != "" && art.Provenance != s.provenance:
+		// The build must attach an attestation the image lacks.
+		return nil, false
+	case !s.cachesExported(n, art):
+		return nil, false
 	}
 	if fp, err := s.fingerprint(n.Name); err != nil || art.Fingerprint != fp.String() {
 		return nil, false
@@ -124,6 +133,17 @@ func (s *skipChecks) skip(ctx context.Context, n *plan.Node) (*buildkit.Result, 
 	}
 	fmt.Fprintf(s.stderr, "%s: inputs unchanged since %s was built; not rebuilt\n", n.Name, art.Digest)
 	return &buildkit.Result{Digest: digest.Digest(art.Digest), ConfigDigest: digest.Digest(art.ConfigDigest)}, true
+}
+
+// cachesExported reports whether the build that made art exported every
+// cache this build would.
+func (s *skipChecks) cachesExported(n *plan.Node, art *manifest.Artifact) bool {
+	for _, c := range append(slices.Clone(n.Image.CacheTo), s.cacheTo...) {
+		if !slices.Contains(art.Inputs.CacheTo, c.String()) {
+			return false
+		}
+	}
+	return true
 }
 
 // pushed reports whether every tag of art points at its digest in its

@@ -124,6 +124,37 @@ func TestRecordKeepsOthersAndDropsUndeclared(t *testing.T) {
 	}
 }
 
+func TestRecordReusedKeepsWhatItsBuildDid(t *testing.T) {
+	g := sharedGraph(t, "app")
+	m := New()
+	// The build that made the image pushed it with provenance, a cache
+	// export and a digest per platform.
+	err := m.Record(g, map[string]Built{"app": {Digest: testDigest, Pushed: true, Provenance: "max",
+		CacheTo:         []plan.Cache{{Type: "registry", Attrs: map[string]string{"ref": "r/cache"}}},
+		PlatformDigests: map[string]string{"linux/amd64": testDigest.String()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	built := *m.Artifacts["app"]
+	// A later build finds it unchanged, loads it, and asks for nothing else.
+	err = m.Record(g, map[string]Built{"app": {Digest: testDigest, Loaded: "podman", Reused: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := built
+	want.Loaded = "podman"
+	if diff := cmp.Diff(&want, m.Artifacts["app"]); diff != "" {
+		t.Errorf("Record() of a reused image mismatch (-want +got):\n%s", diff)
+	}
+	// A build that solves it again records only what that build did.
+	if err := m.Record(g, map[string]Built{"app": {Digest: testDigest}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Artifacts["app"]; got.Pushed || got.Provenance != "" || got.PlatformDigests != nil {
+		t.Errorf("Record() of a new build kept the earlier build's facts: %+v", got)
+	}
+}
+
 func TestRecordMissingDigest(t *testing.T) {
 	err := New().Record(sharedGraph(t, "app"), nil)
 	if err == nil {

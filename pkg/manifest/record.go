@@ -34,6 +34,11 @@ type Built struct {
 	// PlatformDigests are the digests of a multi-platform image's
 	// platforms, by os/arch[/variant].
 	PlatformDigests map[string]string
+	// Reused is true when the build found the image unchanged and did not
+	// solve it: what the recorded build did (its provenance, caches,
+	// platforms, destinations) stays recorded, and this build's outputs
+	// are added to it.
+	Reused bool
 }
 
 // Record stores the outcome of building g in m. built maps each exported
@@ -55,6 +60,9 @@ func (m *Manifest) Record(g *plan.Graph, built map[string]Built) error {
 		// build of it no longer are.
 		if prev := m.Artifacts[n.Name]; prev != nil && prev.Digest == art.Digest {
 			art.Promotions = prev.Promotions
+			if b.Reused {
+				keepBuildFacts(art, prev)
+			}
 		}
 		m.Artifacts[n.Name] = art
 	}
@@ -78,6 +86,20 @@ func (m *Manifest) Record(g *plan.Graph, built map[string]Built) error {
 	}
 	m.prune(g.Config)
 	return nil
+}
+
+// keepBuildFacts carries into art, the record of an image reused without a
+// solve, what prev says the build that made it did.
+func keepBuildFacts(art, prev *Artifact) {
+	art.Provenance = prev.Provenance
+	art.Inputs.CacheFrom, art.Inputs.CacheTo = prev.Inputs.CacheFrom, prev.Inputs.CacheTo
+	if art.PlatformDigests == nil {
+		art.PlatformDigests = prev.PlatformDigests
+	}
+	art.Pushed = art.Pushed || prev.Pushed
+	if art.Loaded == "" {
+		art.Loaded = prev.Loaded
+	}
 }
 
 func newArtifact(n *plan.Node, dir string, b Built) *Artifact {
