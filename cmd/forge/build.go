@@ -303,6 +303,9 @@ func record(ctx context.Context, path string, prev *manifest.Manifest, g *plan.G
 	built := make(map[string]manifest.Built, len(results))
 	for name, r := range results {
 		fp, err := checks.fingerprint(name)
+		if !r.Skipped {
+			fp, err = checks.recorded(ctx, r.Node)
+		}
 		if err != nil {
 			return err
 		}

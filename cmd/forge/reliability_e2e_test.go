@@ -306,3 +306,37 @@ func TestUnreadableDockerConfigIsReported(t *testing.T) {
 	}
 	checkSolves(t, e, 0)
 }
+
+func TestFileChangedDuringBuildIsNotTrusted(t *testing.T) {
+	requireDaemon(t)
+	project := writeProject(t, map[string]string{
+		"forge.hcl":     "image \"app\" {\n  tags = [\"forge.test/changed:1\"]\n}\n",
+		"Dockerfile":    busyboxDockerfile + "RUN sleep 3\nCOPY data.txt /\n",
+		"data.txt":      "one\n",
+		".dockerignore": ".git\n",
+	})
+	writeBusybox(t, project)
+	file := filepath.Join(project, "forge.hcl")
+	e := newEnv(t)
+	done := make(chan result, 1)
+	go func() { done <- e.forge("build", "-f", file, "--progress", "quiet") }()
+	time.Sleep(1500 * time.Millisecond)
+	if err := os.WriteFile(filepath.Join(project, "data.txt"), []byte("two\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := <-done
+	if res.code != 0 || !strings.Contains(res.stderr, "files changed while it was built") {
+		t.Fatalf("forge build with a file changed mid-build: exit %d\n%s", res.code, res.stderr)
+	}
+	if art := readManifestFile(t, filepath.Join(project, manifest.DefaultName)).Artifacts["app"]; art.Fingerprint != "" {
+		t.Errorf("recorded fingerprint %s for files the build may not have read", art.Fingerprint)
+	}
+	// Nothing changes now, but the record cannot vouch for the image: it is
+	// built again, and then trusted.
+	for range 2 {
+		if res := e.forge("build", "-f", file, "--progress", "quiet"); res.code != 0 {
+			t.Fatalf("forge build: exit %d\n%s", res.code, res.stderr)
+		}
+	}
+	checkSolves(t, e, 2)
+}

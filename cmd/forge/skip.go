@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 
@@ -35,10 +36,18 @@ type skipChecks struct {
 	files        bool
 	provenance   string
 	cacheTo      []plan.Cache
-	stderr       io.Writer
+	forgeFiles   []string
+	cache        *fingerprint.Cache
+	// started is when the build started, before any solve read a file.
+	started time.Time
+	stderr  io.Writer
 	// save waits for every fingerprint and stores the file digest cache.
 	save func()
 }
+
+// timestampSlack covers how far behind the clock file timestamps may be:
+// the kernel stamps them from a clock that advances once per tick.
+const timestampSlack = 100 * time.Millisecond
 
 // pending is a fingerprint being computed.
 type pending struct {
@@ -62,9 +71,12 @@ func newSkipChecks(ctx context.Context, g *plan.Graph, prev *manifest.Manifest, 
 		files:        opts.output != "",
 		provenance:   out.Provenance,
 		cacheTo:      out.CacheTo,
+		forgeFiles:   out.ForgeFiles,
+		started:      time.Now().Add(-timestampSlack),
 		stderr:       opts.stderr,
 	}
 	cache := fingerprint.OpenCache(fingerprintCachePath())
+	s.cache = cache
 	var wg sync.WaitGroup
 	for _, n := range g.Exported() {
 		p := &pending{done: make(chan struct{})}
@@ -106,6 +118,27 @@ func (s *skipChecks) fingerprint(name string) (digest.Digest, error) {
 		return "", fmt.Errorf("image %s: %w", name, err)
 	}
 	return fp, nil
+}
+
+// recorded returns the fingerprint to record for n, which this build
+// solved: the files' fingerprint, taken again now, when no file changed
+// since the build started and it agrees with the one skip compared; else
+// "", which makes the next build solve n again rather than trust a
+// fingerprint of files the solve may not have read.
+func (s *skipChecks) recorded(ctx context.Context, n *plan.Node) (digest.Digest, error) {
+	before, err := s.fingerprint(n.Name)
+	if err != nil {
+		return "", err
+	}
+	after, err := fingerprint.Since(ctx, n, s.forgeFiles, s.cache, s.started)
+	if err != nil {
+		return "", fmt.Errorf("image %s: %w", n.Name, err)
+	}
+	if after != before {
+		fmt.Fprintf(s.stderr, "%s: files changed while it was built; the next build will build it again\n", n.Name)
+		return "", nil
+	}
+	return after, nil
 }
 
 // skip reports whether n can be reused as the manifest recorded it.

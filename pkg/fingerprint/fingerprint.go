@@ -20,6 +20,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"syscall"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/tonistiigi/fsutil"
@@ -32,10 +34,24 @@ import (
 // read again; cache may be nil. It fails when a file it must read cannot be
 // read.
 func Node(ctx context.Context, n *plan.Node, forgeFiles []string, cache *Cache) (digest.Digest, error) {
+	return Since(ctx, n, forgeFiles, cache, time.Time{})
+}
+
+// Since is Node for a build that started at t: it returns "" when a file n
+// reads changed at t or later, by the change time the kernel keeps, which
+// no tool can set back. Otherwise the files are those the build read, and
+// the fingerprint describes the image it made. (A file deleted during the
+// build is not seen: directories are not compared.) A zero t checks
+// nothing.
+func Since(ctx context.Context, n *plan.Node, forgeFiles []string, cache *Cache,
+	t time.Time) (digest.Digest, error) {
 	h := sha256.New()
-	fp := &printer{h: h, forgeFiles: forgeFiles, seen: map[*plan.Node]bool{}, cache: cache}
+	fp := &printer{h: h, forgeFiles: forgeFiles, seen: map[*plan.Node]bool{}, cache: cache, since: t}
 	if err := fp.write(ctx, n); err != nil {
 		return "", err
+	}
+	if fp.changed {
+		return "", nil
 	}
 	return digest.NewDigestFromEncoded(digest.SHA256, hex.EncodeToString(h.Sum(nil))), nil
 }
@@ -45,6 +61,26 @@ type printer struct {
 	forgeFiles []string
 	seen       map[*plan.Node]bool
 	cache      *Cache
+	// since, when set, is the time after which a change of any file read
+	// sets changed.
+	since   time.Time
+	changed bool
+}
+
+// noteChange sets p.changed when the file at path changed at p.since or
+// later.
+func (p *printer) noteChange(path string) error {
+	if p.since.IsZero() || p.changed {
+		return nil
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || !time.Unix(0, st.Ctim.Nano()).Before(p.since) {
+		p.changed = true
+	}
+	return nil
 }
 
 func (p *printer) write(ctx context.Context, n *plan.Node) error {
@@ -56,6 +92,9 @@ func (p *printer) write(ctx context.Context, n *plan.Node) error {
 	img := n.Image
 	fmt.Fprintf(h, "node %s\n", n.Key)
 	if img.Dockerfile != "" {
+		if err := p.noteChange(img.Dockerfile); err != nil {
+			return err
+		}
 		if err := hashFile(h, "dockerfile", img.Dockerfile); err != nil {
 			return err
 		}
@@ -97,6 +136,13 @@ func (p *printer) hashTree(ctx context.Context, label, root string, excludes []s
 		func(path string, fi fs.FileInfo, err error) error {
 			if err != nil {
 				return fmt.Errorf("reading %s: %w", root, err)
+			}
+			// A directory changes whenever an entry comes or goes, editors'
+			// and tools' temporary files too: only files count.
+			if !fi.IsDir() {
+				if err := p.noteChange(filepath.Join(root, path)); err != nil {
+					return err
+				}
 			}
 			fmt.Fprintf(h, "%q %o %d\n", path, fi.Mode(), fi.Size())
 			switch {

@@ -224,3 +224,49 @@ func TestCacheAgreesAndNoticesChanges(t *testing.T) {
 		t.Error("the cache hid a changed file")
 	}
 }
+
+func TestSinceSeesFilesChangedDuringTheBuild(t *testing.T) {
+	dir := project(t)
+	cfg, diags := plan.NewParser().Load(filepath.Join(dir, "forge.hcl"), plan.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	g, err := plan.New(cfg, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := func(t0 time.Time) string {
+		fp, err := Since(t.Context(), g.Node("app"), nil, nil, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fp.String()
+	}
+	// Timestamps come from a clock that ticks coarsely: leave a margin.
+	time.Sleep(50 * time.Millisecond)
+	started := time.Now()
+	if got, want := since(started), fingerprint(t, dir); got != want {
+		t.Fatalf("Since() of untouched files = %q, want the fingerprint %s", got, want)
+	}
+	// Changes to a file of the context, of the Dockerfile, of a named
+	// context, or of the image a named context names, all count; the
+	// context's ignored files do not.
+	for _, file := range []string{"app/staticfiles/a.css", "app/main.py", "app/Dockerfile", "assets/logo.svg",
+		"base/Dockerfile"} {
+		time.Sleep(50 * time.Millisecond)
+		started := time.Now()
+		time.Sleep(50 * time.Millisecond)
+		path := filepath.Join(dir, file)
+		// Same content, times restored: only the change time moves.
+		info, _ := os.Stat(path)
+		data, _ := os.ReadFile(path)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(path, info.ModTime(), info.ModTime())
+		got := since(started)
+		if ignored := file == "app/staticfiles/a.css"; ignored != (got != "") {
+			t.Errorf("after rewriting %s, Since() = %q", file, got)
+		}
+	}
+}
