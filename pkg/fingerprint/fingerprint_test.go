@@ -49,7 +49,8 @@ func project(t *testing.T) string {
 	return dir
 }
 
-func fingerprint(t *testing.T, dir string, vars ...string) string {
+// appNode plans the project in dir and returns the node of image app.
+func appNode(t *testing.T, dir string, vars ...string) *plan.Node {
 	t.Helper()
 	cfg, diags := plan.NewParser().Load(filepath.Join(dir, "forge.hcl"), plan.LoadOptions{Values: plan.Values{Vars: vars}})
 	if diags.HasErrors() {
@@ -59,7 +60,12 @@ func fingerprint(t *testing.T, dir string, vars ...string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fp, err := Node(t.Context(), g.Node("app"), []string{filepath.Join(dir, "app", "forge.manifest.json")}, nil)
+	return g.Node("app")
+}
+
+func fingerprint(t *testing.T, dir string, vars ...string) string {
+	t.Helper()
+	fp, err := Node(t.Context(), appNode(t, dir, vars...), []string{filepath.Join(dir, "app", "forge.manifest.json")}, nil)
 	if err != nil {
 		t.Fatalf("Node() error: %v", err)
 	}
@@ -159,17 +165,10 @@ func TestCacheAgreesAndNoticesChanges(t *testing.T) {
 	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
 		return os.Chtimes(p, old, old)
 	})
-	cfg, diags := plan.NewParser().Load(filepath.Join(dir, "forge.hcl"), plan.LoadOptions{})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	g, err := plan.New(cfg, "app")
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := appNode(t, dir)
 	cachePath := filepath.Join(t.TempDir(), "digests.json")
 	compute := func(cache *Cache) string {
-		fp, err := Node(t.Context(), g.Node("app"), nil, cache)
+		fp, err := Node(t.Context(), app, nil, cache)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -227,16 +226,9 @@ func TestCacheAgreesAndNoticesChanges(t *testing.T) {
 
 func TestSinceSeesFilesChangedDuringTheBuild(t *testing.T) {
 	dir := project(t)
-	cfg, diags := plan.NewParser().Load(filepath.Join(dir, "forge.hcl"), plan.LoadOptions{})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	g, err := plan.New(cfg, "app")
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := appNode(t, dir)
 	since := func(t0 time.Time) string {
-		fp, err := Since(t.Context(), g.Node("app"), nil, nil, t0)
+		fp, err := Since(t.Context(), app, nil, nil, t0)
 		if err != nil {
 			t.Fatal(err)
 		}
