@@ -131,6 +131,7 @@ func runBuild(ctx context.Context, opts *buildOptions) error {
 		return err
 	}
 	defer c.Close()
+	checks.platform = c.Platform()
 
 	results, err := solve(ctx, c, g, buildkit.Options{
 		Outputs: outputs, Parallel: opts.parallel, Skip: checks.skip,
@@ -310,7 +311,7 @@ func record(ctx context.Context, path string, prev *manifest.Manifest, g *plan.G
 			return err
 		}
 		built[name] = manifest.Built{Digest: r.Digest, ConfigDigest: r.ConfigDigest,
-			Fingerprint: fp, Pushed: opts.push, Loaded: opts.load, Reused: r.Skipped,
+			Fingerprint: fp, Pushed: opts.push, Loaded: opts.load, Reused: r.Skipped, Platform: checks.platform,
 			Provenance: out.Provenance, CacheFrom: out.CacheFrom, CacheTo: out.CacheTo}
 	}
 	if opts.push {

@@ -38,16 +38,15 @@ type skipChecks struct {
 	cacheTo      []plan.Cache
 	forgeFiles   []string
 	cache        *fingerprint.Cache
+	// platform is the builder's, which images that name no platforms are
+	// built for; set once connected.
+	platform string
 	// started is when the build started, before any solve read a file.
 	started time.Time
 	stderr  io.Writer
 	// save waits for every fingerprint and stores the file digest cache.
 	save func()
 }
-
-// timestampSlack covers how far behind the clock file timestamps may be:
-// the kernel stamps them from a clock that advances once per tick.
-const timestampSlack = 100 * time.Millisecond
 
 // pending is a fingerprint being computed.
 type pending struct {
@@ -72,7 +71,7 @@ func newSkipChecks(ctx context.Context, g *plan.Graph, prev *manifest.Manifest, 
 		provenance:   out.Provenance,
 		cacheTo:      out.CacheTo,
 		forgeFiles:   out.ForgeFiles,
-		started:      time.Now().Add(-timestampSlack),
+		started:      time.Now(),
 		stderr:       opts.stderr,
 	}
 	cache := fingerprint.OpenCache(fingerprintCachePath())
@@ -124,7 +123,10 @@ func (s *skipChecks) fingerprint(name string) (digest.Digest, error) {
 // solved: the files' fingerprint, taken again now, when no file changed
 // since the build started and it agrees with the one skip compared; else
 // "", which makes the next build solve n again rather than trust a
-// fingerprint of files the solve may not have read.
+// fingerprint of files the solve may not have read. (File timestamps come
+// from a clock that advances once per tick, so a change in the first tick
+// of the build may look older; the solve reads nothing that early, and the
+// two fingerprints then disagree if they saw different files.)
 func (s *skipChecks) recorded(ctx context.Context, n *plan.Node) (digest.Digest, error) {
 	before, err := s.fingerprint(n.Name)
 	if err != nil {
@@ -149,6 +151,9 @@ func (s *skipChecks) skip(ctx context.Context, n *plan.Node) (*buildkit.Result, 
 		return nil, false
 	case art.Key != n.Key.String(), !slices.Equal(art.Tags, n.Image.Tags):
 		return nil, false
+	case !slices.Equal(sortedCopy(builtFor(n, s.platform)), sortedCopy(art.Inputs.Platforms)):
+		// Another builder, of another platform, made it.
+		return nil, false
 	case s.provenance != "" && art.Provenance != s.provenance:
 		// The build must attach an attestation the image lacks.
 		return nil, false
@@ -166,6 +171,21 @@ func (s *skipChecks) skip(ctx context.Context, n *plan.Node) (*buildkit.Result, 
 	}
 	fmt.Fprintf(s.stderr, "%s: inputs unchanged since %s was built; not rebuilt\n", n.Name, art.Digest)
 	return &buildkit.Result{Digest: digest.Digest(art.Digest), ConfigDigest: digest.Digest(art.ConfigDigest)}, true
+}
+
+// builtFor returns the platforms n is built for: those it names, or the
+// builder's.
+func builtFor(n *plan.Node, builder string) []string {
+	if len(n.Image.Platforms) > 0 || builder == "" {
+		return n.Image.Platforms
+	}
+	return []string{builder}
+}
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
 }
 
 // cachesExported reports whether the build that made art exported every

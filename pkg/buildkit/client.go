@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client"
 	"golang.org/x/sync/singleflight"
 )
@@ -21,9 +22,10 @@ const ConnectTimeout = 5 * time.Second
 // Client is a connection to one BuildKit daemon. It is safe for
 // concurrent use: identical concurrent solves are coalesced into one.
 type Client struct {
-	bk     *client.Client
-	addr   string
-	solves singleflight.Group
+	bk       *client.Client
+	addr     string
+	platform string
+	solves   singleflight.Group
 }
 
 // UnreachableError is returned by Connect when no daemon answers at Addr.
@@ -92,15 +94,24 @@ func Connect(ctx context.Context, addr string, tls TLS) (*Client, error) {
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, ConnectTimeout)
 	defer cancel()
-	if _, err := bk.ListWorkers(pingCtx); err != nil {
+	workers, err := bk.ListWorkers(pingCtx)
+	if err != nil {
 		bk.Close()
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
 		return nil, &UnreachableError{Addr: addr, Err: err}
 	}
-	return &Client{bk: bk, addr: addr}, nil
+	c := &Client{bk: bk, addr: addr}
+	if len(workers) > 0 && len(workers[0].Platforms) > 0 {
+		c.platform = platforms.Format(platforms.Normalize(workers[0].Platforms[0]))
+	}
+	return c, nil
 }
+
+// Platform returns the platform the daemon builds for when an image names
+// none, as os/arch[/variant].
+func (c *Client) Platform() string { return c.platform }
 
 // Addr returns the address the client is connected to.
 func (c *Client) Addr() string { return c.addr }

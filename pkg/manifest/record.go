@@ -34,6 +34,9 @@ type Built struct {
 	// PlatformDigests are the digests of a multi-platform image's
 	// platforms, by os/arch[/variant].
 	PlatformDigests map[string]string
+	// Platform is the builder's platform, which an image that names no
+	// platforms is built for.
+	Platform string
 	// Reused is true when the build found the image unchanged and did not
 	// solve it: what the recorded build did (its provenance, caches,
 	// platforms, destinations) stays recorded, and this build's outputs
@@ -110,6 +113,9 @@ func newArtifact(n *plan.Node, dir string, b Built) *Artifact {
 		Args:      maps.Clone(img.Args),
 		Labels:    maps.Clone(img.Labels),
 		Platforms: img.Platforms,
+	}
+	if len(in.Platforms) == 0 && b.Platform != "" {
+		in.Platforms = []string{b.Platform}
 	}
 	if img.Dockerfile != "" {
 		in.Dockerfile = plan.RelPath(dir, img.Dockerfile)
