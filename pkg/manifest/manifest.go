@@ -94,7 +94,8 @@ type Inputs struct {
 	Target     string            `json:"target,omitempty"`
 	Args       map[string]string `json:"args,omitempty"`
 	Labels     map[string]string `json:"labels,omitempty"`
-	Platforms  []string          `json:"platforms,omitempty"`
+	// Platforms are those built for: the image's, else the builder's.
+	Platforms []string `json:"platforms,omitempty"`
 	// Contexts are the named contexts, by name.
 	Contexts map[string]string `json:"contexts,omitempty"`
 	// Secrets are the ids of the build secrets; their values are never
