@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -303,9 +304,10 @@ func record(ctx context.Context, path string, prev *manifest.Manifest, g *plan.G
 	checks *skipChecks, out buildkit.Outputs, opts *buildOptions) error {
 	built := make(map[string]manifest.Built, len(results))
 	for name, r := range results {
+		// A reused image's fingerprint is the one skip compared.
 		fp, err := checks.fingerprint(name)
 		if !r.Skipped {
-			fp, err = checks.recorded(ctx, r.Node)
+			fp, err = checks.recorded(ctx, r.Node), nil
 		}
 		if err != nil {
 			return err
@@ -315,8 +317,10 @@ func record(ctx context.Context, path string, prev *manifest.Manifest, g *plan.G
 			Provenance: out.Provenance, CacheFrom: out.CacheFrom, CacheTo: out.CacheTo}
 	}
 	if opts.push {
+		// The images are pushed: not knowing their platforms' digests is
+		// no reason to leave them unrecorded.
 		if err := addPlatformDigests(ctx, g, built); err != nil {
-			return err
+			fmt.Fprintf(opts.stderr, "warning: platform digests not recorded: %v\n", err)
 		}
 	}
 	return manifest.Update(path, func(m *manifest.Manifest) error {
@@ -354,8 +358,10 @@ func preflight(g *plan.Graph, opts *buildOptions) error {
 }
 
 // addPlatformDigests records, for each pushed multi-platform image, the
-// digest of each platform's manifest as the registry holds it.
+// digest of each platform's manifest as the registry holds it. It records
+// what it can and returns the first error.
 func addPlatformDigests(ctx context.Context, g *plan.Graph, built map[string]manifest.Built) error {
+	var firstErr error
 	for _, n := range g.Exported() {
 		b := built[n.Name]
 		if len(n.Image.Platforms) < 2 {
@@ -363,11 +369,13 @@ func addPlatformDigests(ctx context.Context, g *plan.Graph, built map[string]man
 		}
 		named, err := reference.ParseNormalizedNamed(n.Image.Tags[0])
 		if err != nil {
-			return err
+			firstErr = cmp.Or(firstErr, err)
+			continue
 		}
 		platforms, err := registry.Platforms(ctx, named.Name()+"@"+b.Digest.String())
 		if err != nil {
-			return fmt.Errorf("image %s: %w", n.Name, err)
+			firstErr = cmp.Or(firstErr, fmt.Errorf("image %s: %w", n.Name, err))
+			continue
 		}
 		b.PlatformDigests = map[string]string{}
 		for p, d := range platforms {
@@ -375,5 +383,5 @@ func addPlatformDigests(ctx context.Context, g *plan.Graph, built map[string]man
 		}
 		built[n.Name] = b
 	}
-	return nil
+	return firstErr
 }

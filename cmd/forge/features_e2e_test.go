@@ -27,7 +27,6 @@ import (
 
 	"github.com/forge-build/forge/pkg/buildkit"
 	"github.com/forge-build/forge/pkg/manifest"
-	"github.com/forge-build/forge/pkg/plan"
 )
 
 // busyboxPath is where Debian's busybox-static installs the binary.
@@ -451,14 +450,7 @@ func TestConcurrentIdenticalBuildsShareOneSolve(t *testing.T) {
 	if res := e.forge("builder", "start"); res.code != 0 {
 		t.Fatalf("forge builder start: exit %d\n%s", res.code, res.stderr)
 	}
-	cfg, diags := plan.NewParser().Load(filepath.Join(project, "forge.hcl"), plan.LoadOptions{})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	g, err := plan.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := planProject(t, project)
 	c, err := buildkit.Connect(t.Context(), e.builder, buildkit.TLS{})
 	if err != nil {
 		t.Fatal(err)

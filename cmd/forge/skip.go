@@ -127,20 +127,23 @@ func (s *skipChecks) fingerprint(name string) (digest.Digest, error) {
 // from a clock that advances once per tick, so a change in the first tick
 // of the build may look older; the solve reads nothing that early, and the
 // two fingerprints then disagree if they saw different files.)
-func (s *skipChecks) recorded(ctx context.Context, n *plan.Node) (digest.Digest, error) {
+func (s *skipChecks) recorded(ctx context.Context, n *plan.Node) digest.Digest {
 	before, err := s.fingerprint(n.Name)
-	if err != nil {
-		return "", err
+	if err == nil {
+		var after digest.Digest
+		after, err = fingerprint.Since(ctx, n, s.forgeFiles, s.cache, s.started)
+		if err == nil && after == before {
+			return after
+		}
 	}
-	after, err := fingerprint.Since(ctx, n, s.forgeFiles, s.cache, s.started)
+	// The image is built, and pushed or loaded if asked: a fingerprint
+	// that cannot be taken only costs the next build a solve.
 	if err != nil {
-		return "", fmt.Errorf("image %s: %w", n.Name, err)
-	}
-	if after != before {
+		fmt.Fprintf(s.stderr, "warning: %s: no fingerprint recorded: %v\n", n.Name, err)
+	} else {
 		fmt.Fprintf(s.stderr, "%s: files changed while it was built; the next build will build it again\n", n.Name)
-		return "", nil
 	}
-	return after, nil
+	return ""
 }
 
 // skip reports whether n can be reused as the manifest recorded it.

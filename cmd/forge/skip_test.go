@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 
@@ -16,14 +19,7 @@ func TestSkipNeedsWhatTheRecordedBuildDid(t *testing.T) {
 		"forge.hcl":  "image \"app\" {\n  tags = [\"app:1\"]\n}\n",
 		"Dockerfile": "FROM scratch\n",
 	})
-	cfg, diags := plan.NewParser().Load(filepath.Join(project, "forge.hcl"), plan.LoadOptions{})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	g, err := plan.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := planProject(t, project)
 	n := g.Node("app")
 	fp := digest.FromString("inputs")
 	cache := plan.Cache{Type: "registry", Attrs: map[string]string{"ref": "r/cache"}}
@@ -58,4 +54,34 @@ func TestSkipNeedsWhatTheRecordedBuildDid(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestRecordedFingerprintFailureIsAWarning(t *testing.T) {
+	project := writeProject(t, map[string]string{
+		"forge.hcl":  "image \"app\" {}\n",
+		"Dockerfile": "FROM scratch\n",
+	})
+	g := planProject(t, project)
+	done := make(chan struct{})
+	close(done)
+	var stderr strings.Builder
+	s := &skipChecks{stderr: &stderr, started: time.Now(),
+		fingerprints: map[string]*pending{"app": {done: done, err: errors.New("a file vanished")}}}
+	if fp := s.recorded(t.Context(), g.Node("app")); fp != "" || !strings.Contains(stderr.String(), "a file vanished") {
+		t.Errorf("recorded() = %q, stderr %q: want no fingerprint and a warning", fp, stderr.String())
+	}
+}
+
+// planProject plans every image of the forge.hcl in project.
+func planProject(t *testing.T, project string) *plan.Graph {
+	t.Helper()
+	cfg, diags := plan.NewParser().Load(filepath.Join(project, "forge.hcl"), plan.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	g, err := plan.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
