@@ -62,6 +62,13 @@ type service struct {
 // profile TasksProfile. The result is checked by loading it with
 // compose-go; an error means it would not load.
 func Export(ctx context.Context, m *manifest.Manifest, opts ExportOptions) ([]byte, error) {
+	var err error
+	if opts.ProjectDir, err = filepath.Abs(opts.ProjectDir); err != nil {
+		return nil, err
+	}
+	if opts.OutputDir, err = filepath.Abs(opts.OutputDir); err != nil {
+		return nil, err
+	}
 	f := &file{Name: opts.Name, Services: map[string]*service{}}
 	for name, svc := range m.Services {
 		f.Services[name] = exportService(svc, f, opts, m)
@@ -91,19 +98,19 @@ const header = "# Written by forge compose from the runtime manifest: every imag
 
 func exportService(svc *manifest.Service, f *file, opts ExportOptions, m *manifest.Manifest) *service {
 	out := &service{
-		Image:       svc.Image,
-		Command:     svc.Command,
-		Entrypoint:  svc.Entrypoint,
-		WorkingDir:  svc.WorkingDir,
-		User:        svc.User,
+		Image:       literal(svc.Image),
+		Command:     literals(svc.Command),
+		Entrypoint:  literals(svc.Entrypoint),
+		WorkingDir:  literal(svc.WorkingDir),
+		User:        literal(svc.User),
 		Environment: environment(svc.Env, svc.SecretEnv),
-		Ports:       svc.Ports,
+		Ports:       literals(svc.Ports),
 	}
 	for _, p := range svc.EnvFiles {
-		out.EnvFile = append(out.EnvFile, rebase(p, opts))
+		out.EnvFile = append(out.EnvFile, literal(rebase(p, opts)))
 	}
 	for _, v := range svc.Volumes {
-		out.Volumes = append(out.Volumes, exportVolume(v, f, opts))
+		out.Volumes = append(out.Volumes, literal(exportVolume(v, f, opts)))
 	}
 	for _, dep := range svc.DependsOn {
 		if m.Services[dep] != nil {
@@ -116,12 +123,12 @@ func exportService(svc *manifest.Service, f *file, opts ExportOptions, m *manife
 func exportTask(task *manifest.Task, f *file, opts ExportOptions) *service {
 	var vols []string
 	for _, v := range task.Volumes {
-		vols = append(vols, exportVolume(v, f, opts))
+		vols = append(vols, literal(exportVolume(v, f, opts)))
 	}
 	return &service{
 		Volumes:     vols,
-		Image:       task.Image,
-		Command:     task.Command,
+		Image:       literal(task.Image),
+		Command:     literals(task.Command),
 		Environment: environment(task.Env, task.SecretEnv),
 		Profiles:    []string{TasksProfile},
 		Labels:      map[string]string{"dev.forge.task.when": task.When},
@@ -138,11 +145,26 @@ func environment(env map[string]string, secret []string) map[string]string {
 	}
 	out := make(map[string]string, len(env)+len(secret))
 	for k, v := range env {
-		// A literal $ must not be read as interpolation.
-		out[k] = strings.ReplaceAll(v, "$", "$$")
+		out[k] = literal(v)
 	}
 	for _, name := range secret {
 		out[name] = fmt.Sprintf("${%s:?%s must be set in the environment}", name, name)
+	}
+	return out
+}
+
+// literal escapes s so that compose reads it as written: a $ is not
+// interpolation. Every string Export writes passes through it, except the
+// interpolations it means, of secret variables.
+func literal(s string) string { return strings.ReplaceAll(s, "$", "$$") }
+
+func literals(list []string) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = literal(s)
 	}
 	return out
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencontainers/go-digest"
 
@@ -93,6 +95,48 @@ func TestExportContract(t *testing.T) {
 	for _, banned := range []string{"build:", "RELEASE", "NPM_TOKEN"} {
 		if strings.Contains(text, banned) {
 			t.Errorf("Export() holds %q, a build input:\n%s", banned, text)
+		}
+	}
+}
+
+func TestExportRunsWhatWasRecorded(t *testing.T) {
+	m, dir := recorded(t, filepath.Join("..", "plan", "testdata", "full", "forge.hcl"))
+	web := m.Services["web"]
+	web.Command = []string{"sh", "-c", "echo $HOME ${X:-d}"}
+	web.WorkingDir = "/srv/$APP"
+	// The project directory relative to the working directory, as forge
+	// compose gets it from -f forge.hcl.
+	t.Chdir(dir)
+	data, err := Export(t.Context(), m, ExportOptions{ProjectDir: ".", OutputDir: filepath.Join(dir, "deploy")})
+	if err != nil {
+		t.Fatalf("Export() error: %v", err)
+	}
+	// Load it as compose would run it, interpolating from an environment.
+	env := types.Mapping{"HOME": "/home/host", "X": "x", "APP": "app", "DJANGO_SECRET_KEY": "s"}
+	project, err := loader.LoadWithContext(t.Context(), types.ConfigDetails{
+		WorkingDir:  filepath.Join(dir, "deploy"),
+		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(dir, "deploy", "compose.yaml"), Content: data}},
+		Environment: env,
+	}, func(o *loader.Options) {
+		o.SkipResolveEnvironment = true
+		o.SetProjectName("export-test", false)
+	})
+	if err != nil {
+		t.Fatalf("loading the exported file: %v\n%s", err, data)
+	}
+	got, err := project.GetService("web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(web.Command, []string(got.Command)); diff != "" {
+		t.Errorf("command as compose runs it (-recorded +run):\n%s", diff)
+	}
+	if got.WorkingDir != web.WorkingDir {
+		t.Errorf("working_dir as compose runs it = %q, want %q", got.WorkingDir, web.WorkingDir)
+	}
+	for _, v := range got.Volumes {
+		if v.Type == types.VolumeTypeBind && !strings.HasPrefix(v.Source, dir) {
+			t.Errorf("bind mount source %s is not in the project %s", v.Source, dir)
 		}
 	}
 }
