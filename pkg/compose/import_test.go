@@ -312,3 +312,36 @@ func TestDefaultTags(t *testing.T) {
 		}
 	}
 }
+
+// TestImportCommentsStayComments checks that compose names and values that
+// end up in comments cannot write configuration of their own.
+func TestImportCommentsStayComments(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"Dockerfile": "FROM scratch\n",
+		"compose.yaml": `services:
+  app:
+    build:
+      context: .
+      args: ["NO_VALUE\nimage \"from_args\" {}\n#"]
+    image: "external:1\nimage \"from_image\" {}"
+    environment:
+      "BAD\nimage \"from_env\" {}\n#": x
+`,
+	})
+	got, err := Import(context.Background(), []string{filepath.Join(dir, "compose.yaml")}, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// forge refuses the odd argument name later, with a located error;
+	// here only the file's structure matters.
+	f, diags := hclsyntax.ParseConfig(got.HCL, "forge.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatalf("ParseConfig(import) = %v\n%s", diags, got.HCL)
+	}
+	for _, block := range f.Body.(*hclsyntax.Body).Blocks {
+		if len(block.Labels) > 0 && strings.HasPrefix(block.Labels[0], "from_") {
+			t.Errorf("a compose value wrote block %s %s:\n%s", block.Type, block.Labels[0], got.HCL)
+		}
+	}
+}

@@ -106,6 +106,10 @@ func appendComment(body *hclwrite.Body, text string) {
 	body.AppendUnstructuredTokens(hclwrite.Tokens{commentToken(text)})
 }
 
+// commentToken returns a line comment of text. Text from the compose file
+// (names, values) can hold line breaks, which would end the comment and
+// put the rest into the configuration: they are written as \n.
 func commentToken(text string) *hclwrite.Token {
+	text = strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(text)
 	return &hclwrite.Token{Type: hclsyntax.TokenComment, Bytes: []byte("# " + text + "\n")}
 }
