@@ -105,7 +105,6 @@ func buildkitFindings(ctx context.Context, g *plan.Graph, gopts *globalOptions, 
 		warnings, err := c.Lint(ctx, n)
 		if err != nil {
 			fmt.Fprintf(stderr, "BuildKit's Dockerfile checks of %s failed: %v\n", n.Name, err)
-			continue
 		}
 		for _, w := range warnings {
 			out = append(out, check.Finding{

@@ -421,21 +421,32 @@ func TestBuildLoadIntoPodman(t *testing.T) {
 
 func TestBuildProvenance(t *testing.T) {
 	requireDaemon(t)
-	project := writeProject(t, map[string]string{
-		"forge.hcl":  "image \"app\" {\n  tags = [\"forge.test/provenance:1\"]\n}\n",
-		"Dockerfile": "FROM scratch\nCOPY Dockerfile /\n",
-	})
-	dir := filepath.Join(t.TempDir(), "oci")
-	e := newEnv(t)
-	res := e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "quiet",
-		"--provenance", "min", "--output", "type=local,dest="+dir)
-	if res.code != 0 {
-		t.Fatalf("forge build --provenance min: exit %d\n%s", res.code, res.stderr)
+	tests := []struct{ name, config string }{
+		{"plain", "image \"app\" {\n  tags = [\"forge.test/provenance:1\"]\n}\n"},
+		// Built through a gateway build function, which the daemon does not
+		// take attestation attributes from.
+		{"image context", "image \"base\" {}\nimage \"app\" {\n  dockerfile_inline = \"FROM base\\nCOPY Dockerfile /\"\n" +
+			"  contexts = { base = image.base }\n  tags = [\"forge.test/provenance:2\"]\n}\n"},
 	}
-	// The local exporter writes the provenance next to the image's files.
-	data, err := os.ReadFile(filepath.Join(dir, "provenance.json"))
-	if err != nil || !strings.Contains(string(data), "slsa") {
-		t.Errorf("no SLSA provenance in the export (%v): %.200s", err, data)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			project := writeProject(t, map[string]string{
+				"forge.hcl":  tt.config,
+				"Dockerfile": "FROM scratch\nCOPY Dockerfile /\n",
+			})
+			dir := filepath.Join(t.TempDir(), "oci")
+			e := newEnv(t)
+			res := e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "quiet",
+				"--provenance", "min", "--output", "type=local,dest="+dir, "app")
+			if res.code != 0 {
+				t.Fatalf("forge build --provenance min: exit %d\n%s", res.code, res.stderr)
+			}
+			// The local exporter writes the provenance next to the image's files.
+			data, err := os.ReadFile(filepath.Join(dir, "provenance.json"))
+			if err != nil || !strings.Contains(string(data), "slsa") {
+				t.Errorf("no SLSA provenance in the export (%v): %.200s", err, data)
+			}
+		})
 	}
 }
 
@@ -475,5 +486,19 @@ func TestConcurrentIdenticalBuildsShareOneSolve(t *testing.T) {
 	checkSolves(t, e, 1)
 	if digests[0] == "" || digests[0] != digests[1] || digests[1] != digests[2] {
 		t.Errorf("concurrent builds returned digests %v, want one", digests)
+	}
+}
+
+func TestBuildOnHostNetwork(t *testing.T) {
+	requireDaemon(t)
+	project := writeProject(t, map[string]string{
+		"forge.hcl": "image \"app\" {\n  network = \"host\"\n  tags = [\"forge.test/host-network:1\"]\n}\n",
+		// On the host's network the step sees the host's interfaces.
+		"Dockerfile": busyboxDockerfile + "RUN [\"/bin/sh\", \"-c\", \"ip -o link | grep -v ' lo:' | grep -q .\"]\n",
+	})
+	writeBusybox(t, project)
+	e := newEnv(t)
+	if res := e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "plain"); res.code != 0 {
+		t.Fatalf("forge build of an image on the host network: exit %d\n%s", res.code, res.stderr)
 	}
 }

@@ -145,6 +145,9 @@ func (l *Local) spawn(ctx context.Context, bin string) (Status, error) {
 		"--addr", l.Paths.Addr(),
 		"--oci-worker=true",
 		"--containerd-worker=false",
+		// Images that declare network = "host" ask for it; builds on
+		// forge's own builder are the user's own.
+		"--allow-insecure-entitlement=network.host",
 	)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// A session of its own keeps the daemon alive when forge exits or the

@@ -25,7 +25,8 @@ type LintWarning struct {
 
 // Lint runs the Dockerfile frontend's own checks on n's Dockerfile, in the
 // frontend's check mode: nothing is built or exported. Images whose named
-// contexts are other image blocks are checked without those contexts.
+// contexts are other image blocks are checked without those contexts. When
+// the checks stop early, Lint returns what they found and an error.
 func (c *Client) Lint(ctx context.Context, n *plan.Node) ([]LintWarning, error) {
 	req := newRequest()
 	defer req.close()
@@ -34,7 +35,11 @@ func (c *Client) Lint(ctx context.Context, n *plan.Node) ([]LintWarning, error) 
 		return nil, err
 	}
 	attrs["requestid"] = lint.RequestLint
-	opt := client.SolveOpt{LocalMounts: req.mounts, OCIStores: req.ociStores, Session: req.session}
+	session, err := req.attachables()
+	if err != nil {
+		return nil, err
+	}
+	opt := client.SolveOpt{LocalMounts: req.mounts, OCIStores: req.ociStores, Session: session}
 	var results lint.LintResults
 	_, err = c.bk.Build(ctx, opt, "forge-lint", func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
 		res, err := gw.Solve(ctx, gateway.SolveRequest{Frontend: dockerfileFrontend, FrontendOpt: attrs})
@@ -49,7 +54,13 @@ func (c *Client) Lint(ctx context.Context, n *plan.Node) ([]LintWarning, error) 
 	if err != nil {
 		return nil, fmt.Errorf("checking the Dockerfile of %s: %w", n.Name, err)
 	}
-	return lintWarnings(results, n.Image.Dockerfile), nil
+	warnings := lintWarnings(results, n.Image.Dockerfile)
+	if e := results.Error; e != nil {
+		// The checks stopped before the end (a base image that cannot be
+		// resolved, say): what they found so far is returned with why.
+		return warnings, fmt.Errorf("the checks of %s stopped: %s", n.Name, e.Message)
+	}
+	return warnings, nil
 }
 
 func lintWarnings(results lint.LintResults, dockerfile string) []LintWarning {

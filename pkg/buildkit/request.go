@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/containerd/containerd/v2/core/content"
@@ -30,7 +31,12 @@ type request struct {
 	attrs     map[string]map[string]string
 	mounts    map[string]fsutil.FS
 	ociStores map[string]content.Store
-	session   []session.Attachable
+	// secrets and ssh gather every image's secrets and SSH forwards: a
+	// session holds one provider of each.
+	secrets []secretsprovider.Source
+	ssh     []sshprovider.AgentConfig
+	// hostNetwork is set when an image runs its steps on the host's network.
+	hostNetwork bool
 	// cleanup removes the temporary files the request created.
 	cleanup []func()
 	// forgeFiles are files forge writes, kept out of every context.
@@ -93,6 +99,7 @@ func (r *request) addImage(img *plan.Image, l locals) (map[string]string, error)
 	if err := r.addSecrets(img); err != nil {
 		return nil, err
 	}
+	r.hostNetwork = r.hostNetwork || img.Network == "host"
 	return attrs, nil
 }
 
@@ -192,33 +199,57 @@ func (r *request) addContexts(img *plan.Image, l locals, attrs map[string]string
 	return nil
 }
 
-// addSecrets attaches img's secrets and SSH forwards to the session. Their
-// values are read by BuildKit's session providers when a RUN step mounts
-// them, and go nowhere else.
+// addSecrets adds img's secrets and SSH forwards to those of the solve.
+// Images solved together share them by id, so an id must name the same
+// source in each.
 func (r *request) addSecrets(img *plan.Image) error {
-	if len(img.Secrets) > 0 {
-		var sources []secretsprovider.Source
-		for _, s := range img.Secrets {
-			sources = append(sources, secretsprovider.Source{ID: s.ID, Env: s.Env, FilePath: s.File})
+	for _, s := range img.Secrets {
+		src := secretsprovider.Source{ID: s.ID, Env: s.Env, FilePath: s.File}
+		i := slices.IndexFunc(r.secrets, func(o secretsprovider.Source) bool { return o.ID == s.ID })
+		switch {
+		case i < 0:
+			r.secrets = append(r.secrets, src)
+		case r.secrets[i] != src:
+			return fmt.Errorf("image %s: secret %q has another source in an image built with it", img.Name, s.ID)
 		}
-		store, err := secretsprovider.NewStore(sources)
-		if err != nil {
-			return fmt.Errorf("image %s: secrets: %w", img.Name, err)
-		}
-		r.session = append(r.session, secretsprovider.NewSecretProvider(store))
 	}
-	if len(img.SSH) > 0 {
-		var confs []sshprovider.AgentConfig
-		for _, s := range img.SSH {
-			confs = append(confs, sshprovider.AgentConfig{ID: s.ID, Paths: s.Paths})
+	for _, s := range img.SSH {
+		i := slices.IndexFunc(r.ssh, func(o sshprovider.AgentConfig) bool { return o.ID == s.ID })
+		switch {
+		case i < 0:
+			r.ssh = append(r.ssh, sshprovider.AgentConfig{ID: s.ID, Paths: s.Paths})
+		case !slices.Equal(r.ssh[i].Paths, s.Paths):
+			return fmt.Errorf("image %s: ssh %q forwards other keys in an image built with it", img.Name, s.ID)
 		}
-		agent, err := sshprovider.NewSSHAgentProvider(confs)
-		if err != nil {
-			return fmt.Errorf("image %s: ssh: %w", img.Name, err)
-		}
-		r.session = append(r.session, agent)
 	}
 	return nil
+}
+
+// attachables returns the session services of the solve: registry
+// credentials, and one provider each of the secrets and SSH forwards. The
+// values of secrets are read by these providers when a RUN step mounts
+// them, and go nowhere else.
+func (r *request) attachables() ([]session.Attachable, error) {
+	auth, err := registryAuth()
+	if err != nil {
+		return nil, err
+	}
+	out := []session.Attachable{auth}
+	if len(r.secrets) > 0 {
+		store, err := secretsprovider.NewStore(r.secrets)
+		if err != nil {
+			return nil, fmt.Errorf("secrets: %w", err)
+		}
+		out = append(out, secretsprovider.NewSecretProvider(store))
+	}
+	if len(r.ssh) > 0 {
+		agent, err := sshprovider.NewSSHAgentProvider(r.ssh)
+		if err != nil {
+			return nil, fmt.Errorf("ssh: %w", err)
+		}
+		out = append(out, agent)
+	}
+	return out, nil
 }
 
 // exportEntries returns the exports of n: one image export named by every

@@ -95,7 +95,12 @@ func (c *Client) Solve(ctx context.Context, n *plan.Node, out Outputs,
 	}
 	var resp *client.SolveResponse
 	if hasImageContexts(n) {
+		// The daemon attaches attestations from the request's own
+		// attributes: those of the build function's solves do not count.
 		opt.Frontend, opt.FrontendAttrs = "", nil
+		if out.Provenance != "" {
+			opt.FrontendAttrs = map[string]string{"attest:provenance": "mode=" + out.Provenance}
+		}
 		resp, err = c.bk.Build(ctx, opt, "forge", func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
 			return solveInGateway(ctx, gw, n, req)
 		}, status)
@@ -141,9 +146,6 @@ func solveOpt(n *plan.Node, out Outputs, req *request) (client.SolveOpt, error) 
 		CacheExports: caches(append(slices.Clone(n.Image.CacheTo), out.CacheTo...)),
 		Ref:          identity.NewID(),
 	}
-	if n.Image.Network == "host" {
-		opt.AllowedEntitlements = []string{"network.host"}
-	}
 	if hasImageContexts(n) {
 		err = addTree(n, req, map[*plan.Node]bool{})
 	} else {
@@ -152,22 +154,19 @@ func solveOpt(n *plan.Node, out Outputs, req *request) (client.SolveOpt, error) 
 	if err != nil {
 		return client.SolveOpt{}, err
 	}
-	if out.Provenance != "" {
-		// The attestation belongs to the exported image: only the top
-		// image's frontend is asked for it.
-		if opt.FrontendAttrs == nil {
-			req.attrs[n.Name]["attest:provenance"] = "mode=" + out.Provenance
-		} else {
-			opt.FrontendAttrs["attest:provenance"] = "mode=" + out.Provenance
-		}
+	if out.Provenance != "" && opt.FrontendAttrs != nil {
+		// The attestation belongs to the exported image; with image
+		// contexts, Solve asks for it on the gateway build.
+		opt.FrontendAttrs["attest:provenance"] = "mode=" + out.Provenance
+	}
+	if req.hostNetwork {
+		opt.AllowedEntitlements = []string{"network.host"}
 	}
 	opt.LocalMounts = req.mounts
 	opt.OCIStores = req.ociStores
-	auth, err := registryAuth()
-	if err != nil {
+	if opt.Session, err = req.attachables(); err != nil {
 		return client.SolveOpt{}, err
 	}
-	opt.Session = append([]session.Attachable{auth}, req.session...)
 	return opt, nil
 }
 
@@ -202,6 +201,11 @@ func solveInGateway(ctx context.Context, gw gateway.Client, n *plan.Node, req *r
 	l := nodeLocals(n)
 	attrs := maps.Clone(req.attrs[n.Name])
 	attrs["dockerfilekey"] = l.dockerfile()
+	// The solve's cache imports reach the build function, not the
+	// frontends it calls: pass them on.
+	if imports := gw.BuildOpts().Opts["cache-imports"]; imports != "" {
+		attrs["cache-imports"] = imports
+	}
 	excludes, err := n.Image.IgnorePatterns()
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package buildkit
 
 import (
 	"context"
+	"net"
 	"io"
 	"os"
 	"path/filepath"
@@ -232,5 +233,56 @@ func TestWaitForLooksThroughContextNodes(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("waitFor did not return once a was done")
+	}
+}
+
+func TestSolveOptImageTree(t *testing.T) {
+	dir := t.TempDir()
+	image := func(name string, mod func(*plan.Image)) *plan.Node {
+		img := &plan.Image{Name: name, Context: dir, Dockerfile: filepath.Join(dir, "Dockerfile"),
+			Tags: []string{name + ":1"}}
+		mod(img)
+		return &plan.Node{Name: name, Image: img}
+	}
+	// app uses base as a named context; both read the npm secret and
+	// forward the default SSH agent, and base runs on the host's network.
+	base := image("base", func(img *plan.Image) {
+		img.Secrets = []plan.Secret{{ID: "npm", Env: "NPM_TOKEN"}}
+		img.SSH = []plan.SSH{{ID: "default"}}
+		img.Network = "host"
+	})
+	app := image("app", func(img *plan.Image) {
+		img.Secrets = []plan.Secret{{ID: "npm", Env: "NPM_TOKEN"}, {ID: "pip", File: filepath.Join(dir, "pip.conf")}}
+		img.SSH = []plan.SSH{{ID: "default"}}
+		img.Contexts = map[string]plan.NamedContext{"base": {Kind: plan.ContextImage, Image: "base"}}
+	})
+	app.Deps = []*plan.Node{base}
+	sock := filepath.Join(dir, "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	t.Setenv("SSH_AUTH_SOCK", sock)
+	if err := os.WriteFile(filepath.Join(dir, "pip.conf"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opt, err := solveOpt(app, Outputs{Provenance: "max"}, newRequest())
+	if err != nil {
+		t.Fatalf("solveOpt() error: %v", err)
+	}
+	// A session holds one provider per service: two secret providers
+	// would stop the process.
+	if len(opt.Session) != 3 {
+		t.Errorf("solveOpt() session attachables = %d, want auth, one secrets and one ssh provider", len(opt.Session))
+	}
+	if !slices.Contains(opt.AllowedEntitlements, "network.host") {
+		t.Errorf("solveOpt() entitlements = %v, want network.host for base", opt.AllowedEntitlements)
+	}
+
+	// The same id with another source cannot be served to both.
+	base.Image.Secrets[0].Env = "OTHER_TOKEN"
+	if _, err := solveOpt(app, Outputs{}, newRequest()); err == nil || !strings.Contains(err.Error(), `"npm"`) {
+		t.Errorf("solveOpt() with a secret id of two sources: %v, want an error naming it", err)
 	}
 }
