@@ -2,8 +2,8 @@ package buildkit
 
 import (
 	"context"
-	"net"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
