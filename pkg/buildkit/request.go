@@ -39,6 +39,8 @@ type request struct {
 	hostNetwork bool
 	// cleanup removes the temporary files the request created.
 	cleanup []func()
+	// files are the exports' files, published when the solve succeeds.
+	files []*atomicfile.File
 	// forgeFiles are files forge writes, kept out of every context.
 	forgeFiles []string
 }
@@ -330,14 +332,31 @@ func caches(list []plan.Cache) []client.CacheOptionsEntry {
 	return out
 }
 
-// createAtomic opens the file for dest that an export writes: published
-// when BuildKit closes it, removed by the request's cleanup if the solve
-// ends before.
+// createAtomic opens the file for dest that an export writes. BuildKit
+// closes it however the export ends, so closing does not publish it:
+// publish does, once the solve succeeded; otherwise the request's cleanup
+// removes it and dest stays as it was.
 func (r *request) createAtomic(dest string) (io.WriteCloser, error) {
 	f, err := atomicfile.Create(dest, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
 	r.cleanup = append(r.cleanup, f.Abort)
-	return f, nil
+	r.files = append(r.files, f)
+	return heldFile{f}, nil
+}
+
+// heldFile is an export's file that its writer's Close leaves unpublished.
+type heldFile struct{ *atomicfile.File }
+
+func (heldFile) Close() error { return nil }
+
+// publish moves the files the solve's exports wrote to their destinations.
+func (r *request) publish() error {
+	for _, f := range r.files {
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("output: %w", err)
+		}
+	}
+	return nil
 }

@@ -110,6 +110,9 @@ func (c *Client) Solve(ctx context.Context, n *plan.Node, out Outputs,
 	if err != nil {
 		return nil, fmt.Errorf("building image %s: %w", n.Name, err)
 	}
+	if err := req.publish(); err != nil {
+		return nil, fmt.Errorf("building image %s: %w", n.Name, err)
+	}
 	dgst, err := digest.Parse(resp.ExporterResponse[exptypes.ExporterImageDigestKey])
 	if err != nil {
 		return nil, fmt.Errorf("building image %s: export returned no valid digest: %w", n.Name, err)

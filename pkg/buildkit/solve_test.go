@@ -286,3 +286,42 @@ func TestSolveOptImageTree(t *testing.T) {
 		t.Errorf("solveOpt() with a secret id of two sources: %v, want an error naming it", err)
 	}
 }
+
+func TestExportFileIsPublishedOnlyAfterTheSolve(t *testing.T) {
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "app.tar")
+	if err := os.WriteFile(dest, []byte("previous"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	write := func(req *request) {
+		w, err := req.createAtomic(dest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte("partial"))
+		// BuildKit closes the writer whether or not the export finished.
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A solve that fails after the writer was closed leaves dest as it was.
+	req := newRequest()
+	write(req)
+	req.close()
+	if data, _ := os.ReadFile(dest); string(data) != "previous" {
+		t.Errorf("after a failed solve %s holds %q, want the previous file", dest, data)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("a failed solve left %d files, want only %s", len(entries), dest)
+	}
+	// A solve that succeeds publishes it.
+	req = newRequest()
+	write(req)
+	if err := req.publish(); err != nil {
+		t.Fatal(err)
+	}
+	req.close()
+	if data, _ := os.ReadFile(dest); string(data) != "partial" {
+		t.Errorf("after a solve %s holds %q, want what the export wrote", dest, data)
+	}
+}
