@@ -79,14 +79,44 @@ func (l *Local) Start(ctx context.Context) (Status, error) {
 	}
 	defer unlock()
 
-	if st := l.Status(ctx); st.Running {
+	st := l.Status(ctx)
+	if st.Running {
 		return st, nil
+	}
+	if st.PID != 0 {
+		// This builder's daemon runs but did not answer: busy, or still
+		// starting. A second one could not take its state directory, and
+		// starting it would take the first one's socket: wait instead.
+		if st, err := l.await(ctx, st.PID); err != nil || st.Running {
+			return st, err
+		}
 	}
 	bin, err := l.prepare()
 	if err != nil {
 		return Status{}, err
 	}
 	return l.spawn(ctx, bin)
+}
+
+// await waits until the running daemon pid answers, and returns its
+// status; a status not running if it exits first.
+func (l *Local) await(ctx context.Context, pid int) (Status, error) {
+	deadline := time.Now().Add(ReadyTimeout)
+	for alive(pid) {
+		if l.answers(ctx, ConnectProbe) {
+			return Status{Running: true, PID: pid, Addr: l.Paths.Addr()}, nil
+		}
+		if time.Now().After(deadline) {
+			return Status{}, fmt.Errorf("buildkitd (pid %d) runs but does not answer on %s; see %s, "+
+				"or stop it with forge builder stop", pid, l.Paths.Addr(), l.Paths.LogFile)
+		}
+		select {
+		case <-ctx.Done():
+			return Status{}, context.Cause(ctx)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return Status{}, nil
 }
 
 // prepare checks what the daemon needs and returns the buildkitd path.

@@ -2,6 +2,8 @@ package builder
 
 import (
 	"context"
+	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -75,5 +77,34 @@ func TestStartWaitsForTheLockUntilCancelled(t *testing.T) {
 	}
 	if elapsed := time.Since(start); elapsed > 2*time.Second {
 		t.Errorf("Start() gave up %s after its context ended, want promptly", elapsed)
+	}
+}
+
+func TestStartLeavesAnUnansweringDaemonAlone(t *testing.T) {
+	dir := t.TempDir()
+	l := &Local{Paths: PathsIn(dir, dir+"/buildkitd.sock")}
+	// A stand-in for this builder's daemon, alive but not answering: its
+	// command line names the builder's address, as buildkitd's does.
+	daemon := exec.Command("sh", "-c", "sleep 30", l.Paths.Addr())
+	if err := daemon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { daemon.Process.Kill(); daemon.Wait() })
+	if err := writePID(l.Paths.PIDFile, daemon.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(l.Paths.Socket, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+	defer cancel()
+	if st, err := l.Start(ctx); err == nil {
+		t.Fatalf("Start() = %+v with a daemon that does not answer, want an error", st)
+	}
+	if pid, ok := l.runningPID(); !ok || pid != daemon.Process.Pid {
+		t.Errorf("after Start() the pidfile names %d, want the running daemon %d", pid, daemon.Process.Pid)
+	}
+	if _, err := os.Stat(l.Paths.Socket); err != nil {
+		t.Errorf("Start() removed the running daemon's socket: %v", err)
 	}
 }
