@@ -74,19 +74,25 @@ func runRelease(ctx context.Context, opts *releaseOptions) error {
 		return err
 	}
 	done, releaseErr := promote(ctx, m, names, opts.tags)
+	// What did happen is printed and recorded even when a later tag
+	// failed: those tags have moved.
+	printErr := printPromotions(opts, done)
+	var recordErr error
 	if len(done) > 0 {
-		// Record what did happen, even when a later tag failed, under the
-		// lock builds take: a build recording meanwhile keeps its records.
-		if err := manifest.Update(path, func(cur *manifest.Manifest) error {
-			return recordPromotions(cur, m, done)
-		}); err != nil {
-			return err
+		// Under the lock builds take: a build recording meanwhile keeps
+		// its records.
+		recordErr = manifest.Update(path, func(cur *manifest.Manifest) error {
+			for _, p := range recordPromotions(cur, m, done) {
+				fmt.Fprintf(opts.stderr, "warning: %s now points at %s, but the manifest records another build "+
+					"of %s since; the promotion is not recorded\n", p.Tag, p.Digest, p.Image)
+			}
+			return nil
+		})
+		if recordErr != nil {
+			recordErr = fmt.Errorf("the tags above moved, but recording them failed: %w", recordErr)
 		}
 	}
-	if releaseErr != nil {
-		return releaseErr
-	}
-	return printPromotions(opts, done)
+	return errors.Join(releaseErr, recordErr, printErr)
 }
 
 // releaseTargets returns the artifacts to release: the named ones, or all,
@@ -165,11 +171,14 @@ func printPromotions(opts *releaseOptions, done []promotion) error {
 }
 
 // recordPromotions copies the promotions in done from released to cur,
-// for artifacts cur still records with the digest that was tagged.
-func recordPromotions(cur, released *manifest.Manifest, done []promotion) error {
+// for artifacts cur still records with the digest that was tagged, and
+// returns those it could not record.
+func recordPromotions(cur, released *manifest.Manifest, done []promotion) []promotion {
+	var dropped []promotion
 	for _, p := range done {
 		art := cur.Artifacts[p.Image]
 		if art == nil || art.Digest != p.Digest {
+			dropped = append(dropped, p)
 			continue
 		}
 		for _, pr := range released.Artifacts[p.Image].Promotions {
@@ -178,5 +187,5 @@ func recordPromotions(cur, released *manifest.Manifest, done []promotion) error 
 			}
 		}
 	}
-	return nil
+	return dropped
 }
