@@ -87,20 +87,46 @@ func decodeContexts(attr *hcl.Attribute, dir string, ctx *hcl.EvalContext) (map[
 		})
 	}
 	out := make(map[string]NamedContext)
-	for name, v := range val.AsValueMap() {
-		c, err := parseContext(v, dir)
-		if err != nil {
+	given := make(map[string]string)
+	values := val.AsValueMap()
+	for _, name := range sortedKeys(values) {
+		invalid := func(format string, args ...any) {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid named context",
-				Detail:   fmt.Sprintf("Context %q: %s.", name, err),
+				Detail:   fmt.Sprintf("Context %q: ", name) + fmt.Sprintf(format, args...) + ".",
 				Subject:  mapKeyRange(attr, name),
 			})
+		}
+		key, err := contextName(name)
+		if err != nil {
+			invalid("a context is named as a Dockerfile names an image or stage (FROM NAME, "+
+				"COPY --from=NAME): %v", err)
 			continue
 		}
-		out[name] = c
+		if prev, dup := given[key]; dup {
+			invalid("%q names the same image", prev)
+			continue
+		}
+		c, err := parseContext(values[name], dir)
+		if err != nil {
+			invalid("%s", err)
+			continue
+		}
+		out[key], given[key] = c, name
 	}
 	return out, diags
+}
+
+// contextName returns the name the Dockerfile frontend looks a named
+// context up by: familiar, without :latest, so that alpine,
+// alpine:latest and docker.io/library/alpine are one name.
+func contextName(name string) (string, error) {
+	named, err := reference.ParseNormalizedNamed(name)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(reference.FamiliarString(named), ":latest"), nil
 }
 
 func parseContext(v cty.Value, dir string) (NamedContext, error) {

@@ -3,6 +3,7 @@ package plan
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -36,5 +37,29 @@ image "app" {
 	second := key(filepath.Join(root, "users", "bob"), filepath.Join(root, "ci", "builds", "42", "app"))
 	if first != second {
 		t.Errorf("the project's key depends on where it is checked out: %s and %s", first, second)
+	}
+}
+
+func TestContextNamesAsTheFrontendLooksThemUp(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM scratch\n")
+	path := filepath.Join(dir, "forge.hcl")
+	writeFile(t, path, `image "app" {
+  contexts = {
+    "docker.io/library/alpine:latest" = "docker-image://alpine:3.20"
+    "debian:bookworm-slim"            = "docker-image://debian:12-slim"
+    "ghcr.io/acme/base:1"             = "docker-image://ghcr.io/acme/base:2"
+    builder                           = "docker-image://golang:1.26"
+  }
+}
+`)
+	var names []string
+	for name := range mustLoad(t, path).Image("app").Contexts {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	want := []string{"alpine", "builder", "debian:bookworm-slim", "ghcr.io/acme/base:1"}
+	if !slices.Equal(names, want) {
+		t.Errorf("context names = %v, want %v", names, want)
 	}
 }
