@@ -1,12 +1,15 @@
 // Package registry talks to image registries directly, without a builder:
 // it reads what a tag points to and adds tags to images already pushed,
 // moving no layer. Credentials come from the user's docker configuration.
-// Registries on loopback addresses are reached over plain HTTP.
+// Registries on loopback addresses are reached over plain HTTP, and only
+// those: no other registry is sent credentials without TLS.
 package registry
 
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -15,7 +18,30 @@ import (
 )
 
 func options(ctx context.Context) []remote.Option {
-	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain),
+		remote.WithTransport(httpsBeyondLoopback{remote.DefaultTransport})}
+}
+
+// httpsBeyondLoopback refuses plain HTTP to any host but a loopback one.
+// The registry client falls back to HTTP for private addresses when HTTPS
+// fails, which would send credentials in the clear; forge's builds push
+// over plain HTTP to loopback registries only, and so does this package.
+type httpsBeyondLoopback struct{ next http.RoundTripper }
+
+func (t httpsBeyondLoopback) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && !loopback(req.URL.Hostname()) {
+		return nil, fmt.Errorf("refusing plain HTTP to %s: only loopback registries are reached without TLS",
+			req.URL.Host)
+	}
+	return t.next.RoundTrip(req)
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Digest returns the digest the reference ref (a tag or a digest) points
