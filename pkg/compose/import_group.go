@@ -199,8 +199,8 @@ func (im *importer) assignTags() map[string]*buildGroup {
 	for _, g := range im.groups {
 		for _, name := range g.builders {
 			svc := im.project.Services[name]
-			if svc.Image != "" && byRef[svc.Image] == nil {
-				byRef[svc.Image] = g
+			if ref := canonicalRef(svc.Image); ref != "" && byRef[ref] == nil {
+				byRef[ref] = g
 			}
 			im.addTag(g, name, "image", svc.Image, claimed)
 			for _, tag := range svc.Build.Tags {
@@ -232,14 +232,26 @@ func (im *importer) addTag(g *buildGroup, service, key, tag string, claimed map[
 	g.tags = append(g.tags, tag)
 }
 
+// canonicalRef returns ref fully qualified, with the tag latest when it
+// has none, as compose resolves it: app, app:latest and
+// docker.io/library/app:latest are one image. An invalid ref is returned
+// as it is.
+func canonicalRef(ref string) string {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return ref
+	}
+	return reference.TagNameOnly(named).String()
+}
+
 // attachRunners decides what each service without a build section runs: the
 // image another service builds under the same reference, or nothing.
 func (im *importer) attachRunners(byRef map[string]*buildGroup) {
 	for _, svc := range im.services {
 		switch {
 		case svc.Build != nil:
-		case byRef[svc.Image] != nil:
-			im.runs[svc.Name] = byRef[svc.Image]
+		case byRef[canonicalRef(svc.Image)] != nil:
+			im.runs[svc.Name] = byRef[canonicalRef(svc.Image)]
 		case svc.Image == "":
 			im.report(svc.Name, "provider", "has neither build nor image: left out")
 		default:

@@ -345,3 +345,30 @@ func TestImportCommentsStayComments(t *testing.T) {
 		}
 	}
 }
+
+// TestImportRunnerOfAnotherSpelling checks that a service running, by
+// another spelling, the image another service builds runs that build.
+func TestImportRunnerOfAnotherSpelling(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"Dockerfile": "FROM scratch\n",
+		"compose.yaml": `services:
+  web:
+    build: .
+    image: app:latest
+  worker:
+    image: docker.io/library/app
+`,
+	})
+	got, err := Import(context.Background(), []string{filepath.Join(dir, "compose.yaml")}, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := plan.NewParser().Parse(got.HCL, filepath.Join(dir, "forge.hcl"), plan.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatalf("Parse(import) = %v\n%s", diags, got.HCL)
+	}
+	if svc := cfg.Service("worker"); svc == nil || svc.Image != cfg.Service("web").Image {
+		t.Errorf("worker does not run web's image:\n%s", got.HCL)
+	}
+}
