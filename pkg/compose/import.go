@@ -86,12 +86,19 @@ func Import(ctx context.Context, paths []string, opts ImportOptions) (*Imported,
 		return nil, err
 	}
 	abs, out := abs[:len(paths)], abs[len(paths)]
-	project, err := loadCompose(ctx, abs, filepath.Dir(abs[0]), opts)
+	files, dropped, err := withoutVariableEntries(abs)
+	if err != nil {
+		return nil, err
+	}
+	project, err := loadCompose(ctx, files, filepath.Dir(abs[0]), opts)
 	if err != nil {
 		return nil, err
 	}
 
 	im := newImporter(project, out, readOrigins(paths, abs))
+	for _, p := range dropped {
+		im.report(p.Service, p.Key, "%s", p.Message)
+	}
 	im.plan()
 	src := im.write(headerFiles(out, abs))
 	slices.SortStableFunc(im.problems, func(a, b Problem) int {
@@ -116,11 +123,11 @@ func absPaths(paths []string) ([]string, error) {
 // enabled, but reads nothing from the environment. Normalization is skipped
 // because it fills build args without a value from the environment, or
 // drops them.
-func loadCompose(ctx context.Context, paths []string, dir string,
+func loadCompose(ctx context.Context, files []types.ConfigFile, dir string,
 	opts ImportOptions) (*types.Project, error) {
 	details := types.ConfigDetails{
 		WorkingDir:  dir,
-		ConfigFiles: types.ToConfigFiles(paths),
+		ConfigFiles: files,
 		Environment: types.Mapping{},
 	}
 	project, err := loader.LoadWithContext(ctx, details, func(o *loader.Options) {
@@ -137,7 +144,11 @@ func loadCompose(ctx context.Context, paths []string, dir string,
 		o.SetProjectName(cmp.Or(loader.NormalizeProjectName(filepath.Base(dir)), "forge"), false)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("loading %s: %w", strings.Join(paths, ", "), err)
+		var names []string
+		for _, f := range files {
+			names = append(names, f.Filename)
+		}
+		return nil, fmt.Errorf("loading %s: %w", strings.Join(names, ", "), err)
 	}
 	return project, nil
 }

@@ -151,15 +151,7 @@ func TestImportNeverMakesRuntimeEnvBuildArgs(t *testing.T) {
       RELEASE: from-environment
 `,
 	})
-	path := filepath.Join(dir, "compose.yaml")
-	got, err := Import(context.Background(), []string{path}, ImportOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, diags := plan.NewParser().Parse(got.HCL, filepath.Join(dir, "forge.hcl"), plan.LoadOptions{})
-	if diags.HasErrors() {
-		t.Fatalf("Parse(import) = %v\n%s", diags, got.HCL)
-	}
+	_, cfg := importProject(t, dir)
 	if arg := cfg.Image("app").Args["RELEASE"]; arg != "" {
 		t.Errorf("args.RELEASE = %q, want \"\"", arg)
 	}
@@ -349,17 +341,53 @@ func TestImportCommentsStayComments(t *testing.T) {
 // TestImportRunnerOfAnotherSpelling checks that a service running, by
 // another spelling, the image another service builds runs that build.
 func TestImportRunnerOfAnotherSpelling(t *testing.T) {
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
-		"Dockerfile": "FROM scratch\n",
-		"compose.yaml": `services:
+	got, cfg := importCompose(t, `services:
   web:
     build: .
     image: app:latest
   worker:
     image: docker.io/library/app
-`,
-	})
+`)
+	if svc := cfg.Service("worker"); svc == nil || svc.Image != cfg.Service("web").Image {
+		t.Errorf("worker does not run web's image:\n%s", got.HCL)
+	}
+}
+
+// TestImportLeavesOutVariableEntries checks that volumes and ports that
+// need compose variables are left out and reported, and the rest imported.
+func TestImportLeavesOutVariableEntries(t *testing.T) {
+	got, cfg := importCompose(t, `services:
+  web:
+    build: .
+    volumes:
+      - "${DATA_DIR:-/srv/data}:/data:Z"
+      - ./static:/static:z
+      - type: bind
+        source: ${CACHE_DIR}
+        target: /cache
+    ports:
+      - "${PORT:-8000}:8000"
+      - "9000:9000"
+`)
+	web := cfg.Service("web")
+	if len(web.Volumes) != 1 || !slices.Equal(web.Ports, []string{"9000:9000"}) {
+		t.Errorf("web volumes %v, ports %v: want only the entries without variables", web.Volumes, web.Ports)
+	}
+	var reported []string
+	for _, p := range got.Problems {
+		reported = append(reported, p.Key+": "+p.Message)
+	}
+	for _, name := range []string{"DATA_DIR", "CACHE_DIR", "PORT"} {
+		if !slices.ContainsFunc(reported, func(r string) bool { return strings.Contains(r, name) }) {
+			t.Errorf("no problem reports the entry using %s: %v", name, reported)
+		}
+	}
+}
+
+// importProject imports dir/compose.yaml and parses the result as
+// dir/forge.hcl.
+func importProject(t *testing.T, dir string) (*Imported, *plan.Config) {
+	t.Helper()
 	got, err := Import(context.Background(), []string{filepath.Join(dir, "compose.yaml")}, ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -368,7 +396,14 @@ func TestImportRunnerOfAnotherSpelling(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatalf("Parse(import) = %v\n%s", diags, got.HCL)
 	}
-	if svc := cfg.Service("worker"); svc == nil || svc.Image != cfg.Service("web").Image {
-		t.Errorf("worker does not run web's image:\n%s", got.HCL)
-	}
+	return got, cfg
+}
+
+// importCompose imports a project of a Dockerfile and compose.yaml holding
+// compose, and parses the result.
+func importCompose(t *testing.T, compose string) (*Imported, *plan.Config) {
+	t.Helper()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"Dockerfile": "FROM scratch\n", "compose.yaml": compose})
+	return importProject(t, dir)
 }
