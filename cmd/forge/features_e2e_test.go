@@ -502,3 +502,42 @@ func TestBuildOnHostNetwork(t *testing.T) {
 		t.Fatalf("forge build of an image on the host network: exit %d\n%s", res.code, res.stderr)
 	}
 }
+
+func TestImageContextBuiltForItsUsersPlatform(t *testing.T) {
+	requireDaemon(t)
+	// base names no platform: it is built for each platform of the image
+	// using it, and records which one in /arch.txt.
+	files := map[string]string{
+		"base/Dockerfile": "FROM scratch\nARG TARGETARCH\nCOPY ${TARGETARCH}.txt /arch.txt\n",
+		"base/amd64.txt":  "amd64",
+		"base/arm64.txt":  "arm64",
+		"Dockerfile":      "FROM base\nCOPY Dockerfile /app.Dockerfile\n",
+	}
+	tests := []struct {
+		name, platforms string
+		want            map[string]string // file of the local export → architecture
+	}{
+		{"one", `["linux/arm64"]`, map[string]string{"arch.txt": "arm64"}},
+		{"two", `["linux/amd64", "linux/arm64"]`,
+			map[string]string{"linux_amd64/arch.txt": "amd64", "linux_arm64/arch.txt": "arm64"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			files["forge.hcl"] = "image \"base\" {\n  context = \"base\"\n}\n" +
+				"image \"app\" {\n  platforms = " + tt.platforms + "\n  contexts = { base = image.base }\n}\n"
+			project := writeProject(t, files)
+			dest := filepath.Join(t.TempDir(), "out")
+			e := newEnv(t)
+			res := e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "quiet",
+				"--output", "type=local,dest="+dest, "app")
+			if res.code != 0 {
+				t.Fatalf("forge build: exit %d\n%s", res.code, res.stderr)
+			}
+			for file, want := range tt.want {
+				if got, err := os.ReadFile(filepath.Join(dest, file)); err != nil || string(got) != want {
+					t.Errorf("%s = %q (%v), want base built for %s", file, got, err, want)
+				}
+			}
+		})
+	}
+}

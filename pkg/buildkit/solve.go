@@ -7,7 +7,9 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 
+	"github.com/containerd/platforms"
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/config/credentials"
 	"github.com/moby/buildkit/client"
@@ -102,7 +104,7 @@ func (c *Client) Solve(ctx context.Context, n *plan.Node, out Outputs,
 			opt.FrontendAttrs = map[string]string{"attest:provenance": "mode=" + out.Provenance}
 		}
 		resp, err = c.bk.Build(ctx, opt, "forge", func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
-			return solveInGateway(ctx, gw, n, req)
+			return solveInGateway(ctx, gw, n, req, "")
 		}, status)
 	} else {
 		resp, err = c.bk.Solve(ctx, nil, opt, status)
@@ -199,11 +201,16 @@ func nodeLocals(n *plan.Node) locals {
 
 // solveInGateway solves n with the Dockerfile frontend after the images its
 // named contexts name, passing each of those results in as a frontend
-// input together with its image configuration.
-func solveInGateway(ctx context.Context, gw gateway.Client, n *plan.Node, req *request) (*gateway.Result, error) {
+// input together with its image configuration. An image that names no
+// platforms is built for platform, when given: that of the image using it.
+func solveInGateway(ctx context.Context, gw gateway.Client, n *plan.Node, req *request,
+	platform string) (*gateway.Result, error) {
 	l := nodeLocals(n)
 	attrs := maps.Clone(req.attrs[n.Name])
 	attrs["dockerfilekey"] = l.dockerfile()
+	if platform != "" && len(n.Image.Platforms) == 0 {
+		attrs["platform"] = platform
+	}
 	// The solve's cache imports reach the build function, not the
 	// frontends it calls: pass them on.
 	if imports := gw.BuildOpts().Opts["cache-imports"]; imports != "" {
@@ -221,11 +228,15 @@ func solveInGateway(ctx context.Context, gw gateway.Client, n *plan.Node, req *r
 		return nil, err
 	}
 	inputs[dockerui.DefaultLocalNameContext] = contextDef.ToPB()
+	targets := n.Image.Platforms
+	if len(targets) == 0 && platform != "" {
+		targets = []string{platform}
+	}
 	for name, c := range n.Image.Contexts {
 		if c.Kind != plan.ContextImage {
 			continue
 		}
-		if err := addImageInput(ctx, gw, n, name, c.Image, req, attrs, inputs); err != nil {
+		if err := addImageInput(ctx, gw, n, targets, name, c.Image, req, attrs, inputs); err != nil {
 			return nil, err
 		}
 	}
@@ -237,22 +248,60 @@ func solveInGateway(ctx context.Context, gw gateway.Client, n *plan.Node, req *r
 }
 
 // addImageInput solves the node that image belongs to and passes its result
-// to n's solve as the named context name.
-func addImageInput(ctx context.Context, gw gateway.Client, n *plan.Node, name, image string,
+// to n's solve as the named context name. n is built for targets (none:
+// the builder's). A dependency that names no platforms is built for each of
+// n's, and passed in per platform, as the frontend looks a named context up
+// by NAME::PLATFORM first.
+func addImageInput(ctx context.Context, gw gateway.Client, n *plan.Node, targets []string, name, image string,
 	req *request, attrs map[string]string, inputs map[string]*pb.Definition) error {
 	dep := depNode(n, image)
 	if dep == nil {
 		return fmt.Errorf("image %s: no build node for context %s (image.%s)", n.Name, name, image)
 	}
-	res, err := solveInGateway(ctx, gw, dep, req)
-	if err != nil {
-		return err
+	if len(dep.Image.Platforms) > 0 || len(targets) <= 1 {
+		platform := ""
+		if len(targets) == 1 {
+			platform = targets[0]
+		}
+		res, err := solveInGateway(ctx, gw, dep, req, platform)
+		if err != nil {
+			return err
+		}
+		ref, err := res.SingleRef()
+		if err != nil {
+			return fmt.Errorf("image %s: context %s: a multi-platform image cannot be a named context: %w",
+				n.Name, name, err)
+		}
+		return addInput(ctx, "forge-image-"+dep.Name, name, ref, res.Metadata[exptypes.ExporterImageConfigKey],
+			attrs, inputs)
 	}
-	ref, err := res.SingleRef()
-	if err != nil {
-		return fmt.Errorf("image %s: context %s: a multi-platform image cannot be a named context: %w",
-			n.Name, name, err)
+	for _, p := range targets {
+		spec, err := platforms.Parse(p)
+		if err != nil {
+			return fmt.Errorf("image %s: platform %s: %w", n.Name, p, err)
+		}
+		p = platforms.FormatAll(platforms.Normalize(spec))
+		res, err := solveInGateway(ctx, gw, dep, req, p)
+		if err != nil {
+			return err
+		}
+		ref, err := res.SingleRef()
+		if err != nil {
+			return err
+		}
+		key := "forge-image-" + dep.Name + "-" + strings.ReplaceAll(p, "/", "-")
+		if err := addInput(ctx, key, name+"::"+p, ref, res.Metadata[exptypes.ExporterImageConfigKey],
+			attrs, inputs); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// addInput passes ref, with its image configuration config, to a solve as
+// the named context name, under the input key.
+func addInput(ctx context.Context, key, name string, ref gateway.Reference, config []byte,
+	attrs map[string]string, inputs map[string]*pb.Definition) error {
 	st, err := ref.ToState()
 	if err != nil {
 		return err
@@ -261,15 +310,14 @@ func addImageInput(ctx context.Context, gw gateway.Client, n *plan.Node, name, i
 	if err != nil {
 		return err
 	}
-	inputKey := "forge-image-" + dep.Name
-	inputs[inputKey] = def.ToPB()
-	attrs["context:"+name] = "input:" + inputKey
-	if cfg, ok := res.Metadata[exptypes.ExporterImageConfigKey]; ok {
-		meta, err := json.Marshal(map[string][]byte{exptypes.ExporterImageConfigKey: cfg})
+	inputs[key] = def.ToPB()
+	attrs["context:"+name] = "input:" + key
+	if config != nil {
+		meta, err := json.Marshal(map[string][]byte{exptypes.ExporterImageConfigKey: config})
 		if err != nil {
 			return err
 		}
-		attrs["input-metadata:"+inputKey] = string(meta)
+		attrs["input-metadata:"+key] = string(meta)
 	}
 	return nil
 }
