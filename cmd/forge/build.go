@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -210,7 +211,12 @@ var compressions = []string{"gzip", "zstd", "estargz", "uncompressed"}
 // parseOutput parses type=TYPE,dest=PATH[,tar=BOOL][,compression=C][,compression-level=N].
 func parseOutput(spec string) (*buildkit.FileOutput, error) {
 	f := &buildkit.FileOutput{}
-	for _, field := range strings.Split(spec, ",") {
+	// CSV, as for caches: a value holding a comma is quoted ("dest=a,b").
+	fields, err := csv.NewReader(strings.NewReader(spec)).Read()
+	if err != nil {
+		return nil, fmt.Errorf("--output %s: not a comma-separated list: %w", spec, err)
+	}
+	for _, field := range fields {
 		k, v, _ := strings.Cut(field, "=")
 		switch k {
 		case "type":

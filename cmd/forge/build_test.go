@@ -20,6 +20,8 @@ func TestParseOutput(t *testing.T) {
 			want: buildkit.FileOutput{Type: "docker", Dest: "a.tar", Compression: "zstd", CompressionLevel: "3"}},
 		{spec: "type=oci,dest=a.tar,compression=uncompressed",
 			want: buildkit.FileOutput{Type: "oci", Dest: "a.tar", Compression: "uncompressed"}},
+		{spec: `type=local,"dest=out/a,b"`, want: buildkit.FileOutput{Type: "local", Dest: "out/a,b"}},
+		{spec: `type=local,"dest=out`, wantErr: "comma-separated"},
 		{spec: "type=docker,dest=a.tar,compression=lz4", wantErr: "compression"},
 		{spec: "type=docker,dest=a.tar,compression-level=fast", wantErr: "compression-level"},
 		{spec: "type=docker,dest=a.tar,compression-level=23", wantErr: "compression-level"},
