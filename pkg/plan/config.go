@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -18,8 +19,8 @@ import (
 const MaxFileSize = 4 << 20
 
 // MaxNesting bounds how deeply brackets, braces and parentheses may nest
-// in a file. HCL's parser recurses once per level, so without a bound a
-// hostile file could exhaust the stack.
+// in a large file. HCL's parser recurses once per level, so without a
+// bound a hostile file could exhaust the stack.
 const MaxNesting = 200
 
 // Config is a decoded forge.hcl file: its blocks as written, in file order,
@@ -183,41 +184,64 @@ func (l *loader) parseFile(path string) (*hcl.File, hcl.Diagnostics) {
 	return l.parser.p.ParseHCL(src, path)
 }
 
+// MaxOperators bounds the operators and brackets of one expression. HCL's
+// parser and evaluator recurse once per unary operator, conditional and
+// binary operation, so without a bound a long chain could exhaust the
+// stack, which no Go program survives.
+const MaxOperators = 10_000
+
+// recursionBudget is how many bytes that can open a level of recursion
+// (brackets and operators) a file may hold without being checked further:
+// HCL spends at most a few KiB of stack per level, so no such file can
+// exhaust the 1 GiB a goroutine may grow to.
+const recursionBudget = 20_000
+
 // checkNesting returns a diagnostic when brackets nest deeper than
-// MaxNesting in src. Quoted strings are skipped; other text counts, which
-// errs on the side of refusing.
+// MaxNesting in src, or an expression holds more than MaxOperators
+// operators and brackets. Files within recursionBudget are not read
+// further: they are safe whatever their structure.
 func checkNesting(src []byte, path string) *hcl.Diagnostic {
-	depth, line, col := 0, 1, 0
-	inString, escaped := false, false
+	risky := 0
 	for _, b := range src {
-		col++
-		switch {
-		case b == '\n':
-			line, col = line+1, 0
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case b == '\\':
-				escaped = true
-			case b == '"':
-				inString = false
-			}
-		case b == '"':
-			inString = true
-		case b == '(' || b == '[' || b == '{':
+		if strings.IndexByte("([{-!+*/%=<>&|?:", b) >= 0 {
+			risky++
+		}
+	}
+	if risky <= recursionBudget {
+		return nil
+	}
+	tokens, _ := hclsyntax.LexConfig(src, path, hcl.InitialPos)
+	depth, run := 0, 0
+	tooMuch := func(tok hclsyntax.Token, summary, detail string) *hcl.Diagnostic {
+		rng := tok.Range
+		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: &rng}
+	}
+	for _, tok := range tokens {
+		switch tok.Type {
+		case hclsyntax.TokenOBrace, hclsyntax.TokenOBrack, hclsyntax.TokenOParen,
+			hclsyntax.TokenTemplateInterp, hclsyntax.TokenTemplateControl:
 			depth++
+			run++
 			if depth > MaxNesting {
-				pos := hcl.Pos{Line: line, Column: col}
-				return &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Nesting too deep",
-					Detail:   fmt.Sprintf("Brackets nest more than %d levels deep here; forge refuses such files.", MaxNesting),
-					Subject:  &hcl.Range{Filename: path, Start: pos, End: pos},
-				}
+				return tooMuch(tok, "Nesting too deep",
+					fmt.Sprintf("Brackets nest more than %d levels deep here; forge refuses such files.", MaxNesting))
 			}
-		case b == ')' || b == ']' || b == '}':
-			depth--
+		case hclsyntax.TokenCBrace, hclsyntax.TokenCBrack, hclsyntax.TokenCParen, hclsyntax.TokenTemplateSeqEnd:
+			depth = max(depth-1, 0)
+		case hclsyntax.TokenNewline:
+			if depth == 0 {
+				run = 0
+			}
+		case hclsyntax.TokenMinus, hclsyntax.TokenBang, hclsyntax.TokenPlus, hclsyntax.TokenStar,
+			hclsyntax.TokenSlash, hclsyntax.TokenPercent, hclsyntax.TokenEqualOp, hclsyntax.TokenNotEqual,
+			hclsyntax.TokenLessThan, hclsyntax.TokenLessThanEq, hclsyntax.TokenGreaterThan,
+			hclsyntax.TokenGreaterThanEq, hclsyntax.TokenAnd, hclsyntax.TokenOr, hclsyntax.TokenQuestion:
+			run++
+		}
+		if run > MaxOperators {
+			return tooMuch(tok, "Expression too long",
+				fmt.Sprintf("More than %d operators and brackets in one expression; forge refuses such files.",
+					MaxOperators))
 		}
 	}
 	return nil

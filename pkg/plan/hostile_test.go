@@ -15,6 +15,15 @@ func TestHostileSources(t *testing.T) {
 	}{
 		{"deep nesting", "locals {\n  x = " + strings.Repeat("[", 1_000_000) + strings.Repeat("]", 1_000_000) + "\n}\n",
 			"Nesting too deep"},
+		// A quote in a comment is not the start of a string.
+		{"deep nesting after a commented quote", "# \"\nlocals {\n  x = " + strings.Repeat("[", 1_000_000) +
+			strings.Repeat("]", 1_000_000) + "\n}\n# \"\n", "Nesting too deep"},
+		{"deep nesting in a template", "locals {\n  x = \"${" + strings.Repeat("[", 1_000_000) +
+			strings.Repeat("]", 1_000_000) + "}\"\n}\n", "Nesting too deep"},
+		{"unary chain", "locals {\n  x = " + strings.Repeat("-", 2_000_000) + "1\n}\n", "Expression too long"},
+		{"conditional chain", "locals {\n  x = " + strings.Repeat("true ? 1 : ", 300_000) + "1\n}\n",
+			"Expression too long"},
+		{"binary chain", "locals {\n  x = 1" + strings.Repeat("+1", 1_000_000) + "\n}\n", "Expression too long"},
 		{"invalid UTF-8 in a label", "image \"a\xff\" {}\n", "Invalid character encoding"},
 		{"invalid UTF-8 in a value", "image \"a\" {\n  target = \"\xfe\"\n}\n", "Invalid character encoding"},
 		{"NUL bytes", "image \"a\" {}\n\x00\x00\n", "Invalid character"},
