@@ -43,6 +43,9 @@ const epochEnv = "SOURCE_DATE_EPOCH"
 // with --git-labels.
 func (o *configOptions) overrides(ctx context.Context, file string) ([]string, error) {
 	epoch := os.Getenv(epochEnv)
+	if _, err := strconv.ParseInt(epoch, 10, 64); epoch != "" && err != nil {
+		return nil, &usageError{fmt.Errorf("$%s is %q, not a number of seconds since 1970", epochEnv, epoch)}
+	}
 	var set []string
 	if o.gitLabels {
 		info, err := gitinfo.Read(ctx, filepath.Dir(file))
@@ -52,7 +55,8 @@ func (o *configOptions) overrides(ctx context.Context, file string) ([]string, e
 		created := info.CommitTime
 		if epoch == "" {
 			epoch = strconv.FormatInt(created.Unix(), 10)
-		} else if secs, err := strconv.ParseInt(epoch, 10, 64); err == nil {
+		} else {
+			secs, _ := strconv.ParseInt(epoch, 10, 64)
 			created = time.Unix(secs, 0).UTC()
 		}
 		set = append(set,

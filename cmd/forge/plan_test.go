@@ -148,3 +148,14 @@ func TestPlanGitLabelsAndSourceDateEpoch(t *testing.T) {
 		})
 	}
 }
+
+func TestInvalidSourceDateEpochIsRefused(t *testing.T) {
+	project := writeProject(t, map[string]string{"forge.hcl": twinsConfig, "Dockerfile": "FROM scratch\n"})
+	t.Setenv("SOURCE_DATE_EPOCH", "yesterday")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"plan", "-f", filepath.Join(project, "forge.hcl")}, &stdout, &stderr)
+	if code != exitUsage || !strings.Contains(stderr.String(), "SOURCE_DATE_EPOCH") {
+		t.Errorf("forge plan with SOURCE_DATE_EPOCH=yesterday: exit %d, want %d naming it\n%s",
+			code, exitUsage, stderr.String())
+	}
+}
