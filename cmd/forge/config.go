@@ -72,22 +72,27 @@ func (o *configOptions) overrides(ctx context.Context, file string) ([]string, e
 	return append(set, o.set...), nil
 }
 
-// loadGraph loads the configuration and plans the build, printing any
-// diagnostics, warnings included. An invalid configuration yields a usage
-// error.
-// loadGraph loads and plans file, printing its diagnostics to stderr.
+// loadGraph loads and plans file, printing its diagnostics, warnings
+// included, to stderr. An invalid configuration yields a usage error.
 // checked says that the command runs forge check next, which reports some
 // of the planner's warnings again, with more detail: those are left out.
+// With SOURCE_DATE_EPOCH set, timestamp() returns that time, so that a
+// configuration using it reads the same in every run.
 func loadGraph(ctx context.Context, file string, opts configOptions, targets []string, checked bool,
 	stderr io.Writer) (*plan.Graph, error) {
 	set, err := opts.overrides(ctx, file)
 	if err != nil {
 		return nil, err
 	}
+	var now time.Time
+	if secs, err := strconv.ParseInt(os.Getenv(epochEnv), 10, 64); err == nil {
+		now = time.Unix(secs, 0).UTC()
+	}
 	parser := plan.NewParser()
 	cfg, diags := parser.Load(file, plan.LoadOptions{
 		Values: plan.Values{Vars: opts.vars, Files: opts.varFiles, Environ: os.Environ()},
 		Set:    set,
+		Now:    now,
 	})
 	if checked {
 		diags = slices.DeleteFunc(diags, plan.SecretArgWarning)

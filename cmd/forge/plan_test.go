@@ -159,3 +159,18 @@ func TestInvalidSourceDateEpochIsRefused(t *testing.T) {
 			code, exitUsage, stderr.String())
 	}
 }
+
+func TestTimestampFollowsSourceDateEpoch(t *testing.T) {
+	project := writeProject(t, map[string]string{
+		"forge.hcl":  "image \"app\" {\n  labels = { built = timestamp() }\n}\n",
+		"Dockerfile": "FROM scratch\n",
+	})
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"plan", "--json", "-f", filepath.Join(project, "forge.hcl")}, &stdout, &stderr); code != 0 {
+		t.Fatalf("forge plan: exit %d\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), `"built": "2023-11-14T22:13:20Z"`) {
+		t.Errorf("timestamp() does not return SOURCE_DATE_EPOCH:\n%s", stdout.String())
+	}
+}
