@@ -148,7 +148,7 @@ func (c *checker) readSuppressions() {
 	}
 	for i, line := range strings.Split(string(data), "\n") {
 		if m := ignoreDirective.FindStringSubmatch(line); m != nil {
-			c.hclIgnored[i+1] = strings.Split(m[1], ",")
+			c.hclIgnored[i+1] = ignoredRules(m[1])
 		}
 	}
 }

@@ -111,6 +111,41 @@ func TestRules(t *testing.T) {
 		},
 		want: []short{{RuntimeStepInBuild, "Dockerfile:2:1"}},
 	}, {
+		name: "near miss: a path or module named like a runtime step",
+		files: map[string]string{
+			"forge.hcl": "image \"app\" {}\n",
+			"Dockerfile": "FROM scratch\nRUN chmod +x /usr/local/bin/migrate.sh\n" +
+				"RUN go install github.com/golang-migrate/migrate/v4/cmd/migrate@latest\nUSER appuser\n",
+		},
+	}, {
+		name: "runtime step run by path",
+		files: map[string]string{
+			"forge.hcl":  "image \"app\" {}\n",
+			"Dockerfile": "FROM scratch\nRUN ./manage.py migrate && bin/collectstatic\nUSER appuser\n",
+		},
+		want: []short{{RuntimeStepInBuild, "Dockerfile:2:1"}, {RuntimeStepInBuild, "Dockerfile:2:1"}},
+	}, {
+		name: "near miss: ENV settings about secrets",
+		files: map[string]string{
+			"forge.hcl":  "image \"app\" {}\n",
+			"Dockerfile": "FROM scratch\nENV PASSWORD_MIN_LENGTH=8 TOKEN_REFRESH=true\nUSER appuser\n",
+		},
+	}, {
+		name: "a directive at the end of a RUN line is the shell's comment",
+		files: map[string]string{
+			"forge.hcl": "image \"app\" {}\n",
+			"Dockerfile": "FROM scratch\nRUN echo hi # forge:ignore=runtime-step-in-build\n" +
+				"RUN python3 manage.py migrate\nUSER appuser\n",
+		},
+		want: []short{{RuntimeStepInBuild, "Dockerfile:3:1"}},
+	}, {
+		name: "a directive listing rules with spaces",
+		files: map[string]string{
+			"forge.hcl": "image \"app\" {}\n",
+			"Dockerfile": "FROM scratch\n# forge:ignore=runs-as-root, runtime-step-in-build\n" +
+				"RUN python3 manage.py migrate\nUSER appuser\n",
+		},
+	}, {
 		name: "configured runtime step",
 		files: map[string]string{
 			"forge.hcl":  "image \"app\" {}\n",

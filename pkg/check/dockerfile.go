@@ -54,9 +54,26 @@ type finalStage struct {
 }
 
 // ignoreDirective marks a comment that turns rules off:
-// "# forge:ignore=RULE[,RULE]". Before the first instruction it applies to
-// the whole Dockerfile; elsewhere to the instruction that follows it.
-var ignoreDirective = regexp.MustCompile(`#\s*forge:ignore=([a-z0-9,-]+)`)
+// "# forge:ignore=RULE[,RULE]". In forge.hcl it may end a line; in a
+// Dockerfile it is a line of its own (dockerfileIgnore), since a # later in
+// a line belongs to the shell of a RUN. Before a Dockerfile's first
+// instruction it applies to the whole file; elsewhere to the instruction
+// that follows it.
+var (
+	ignoreDirective  = regexp.MustCompile(`#\s*forge:ignore=([a-z0-9, -]+)`)
+	dockerfileIgnore = regexp.MustCompile(`^\s*#\s*forge:ignore=([a-z0-9, -]+)`)
+)
+
+// ignoredRules returns the rules a directive's list names.
+func ignoredRules(list string) []string {
+	var rules []string
+	for _, r := range strings.Split(list, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			rules = append(rules, r)
+		}
+	}
+	return rules
+}
 
 // readDockerfile parses img's Dockerfile. It fails when the file cannot be
 // read or parsed.
@@ -104,11 +121,11 @@ func (df *dockerfile) readDirectives(src []byte, ast *parser.Node) {
 		first = ast.Children[0].StartLine
 	}
 	for i, line := range strings.Split(string(src), "\n") {
-		m := ignoreDirective.FindStringSubmatch(line)
+		m := dockerfileIgnore.FindStringSubmatch(line)
 		if m == nil {
 			continue
 		}
-		rules := strings.Split(m[1], ",")
+		rules := ignoredRules(m[1])
 		if i+1 < first {
 			for _, r := range rules {
 				df.ignored[r] = true

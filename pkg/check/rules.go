@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"slices"
 	"strings"
 
@@ -109,8 +110,12 @@ func referencedVars(s string) []string {
 	return out
 }
 
+// hasWord reports whether word is one of the shell words of s, or the
+// last element of a command path: "manage.py migrate" and "bin/migrate"
+// have the word migrate; "/usr/local/bin/migrate.sh" and
+// "golang-migrate/migrate/v4" do not.
 func hasWord(s, word string) bool {
-	return regexp.MustCompile(`(^|[^A-Za-z0-9_-])` + regexp.QuoteMeta(word) + `([^A-Za-z0-9_-]|$)`).MatchString(s)
+	return regexp.MustCompile(`(^|[\s;&|(/"'])` + regexp.QuoteMeta(word) + `($|[\s;&|)"'])`).MatchString(s)
 }
 
 // generatedDirs are directories projects generate and images should not
@@ -285,7 +290,7 @@ var secretPrefixes = regexp.MustCompile(`^(ghp_|gho_|github_pat_|glpat-|xox[abpr
 // when they do not.
 func secretReason(name, value string) string {
 	switch {
-	case plan.LooksSecret(name):
+	case plan.LooksSecret(name) && !plainSetting(value):
 		return "is named like a secret"
 	case secretPrefixes.MatchString(value):
 		return "holds what looks like a credential"
@@ -293,6 +298,17 @@ func secretReason(name, value string) string {
 		return "holds a long random-looking value"
 	}
 	return ""
+}
+
+// plainSetting reports whether a value named like a secret is plainly a
+// setting about secrets instead, such as PASSWORD_MIN_LENGTH=8 or
+// TOKEN_REFRESH=true: a number or a boolean.
+func plainSetting(value string) bool {
+	if _, err := strconv.ParseFloat(value, 64); err == nil {
+		return true
+	}
+	_, err := strconv.ParseBool(value)
+	return err == nil
 }
 
 // looksRandom reports whether v is long, without spaces or path and URL
