@@ -181,6 +181,20 @@ func TestRules(t *testing.T) {
 		},
 		want: []short{{BindMountOverImage, "forge.hcl:4:34"}},
 	}, {
+		name: "bind mount over what the image built, target with a trailing slash",
+		files: map[string]string{
+			"forge.hcl":  "image \"app\" {}\nservice \"web\" {\n  image = image.app\n  volumes = [\".:/app/\"]\n}\n",
+			"Dockerfile": userDockerfile,
+		},
+		want: []short{{BindMountOverImage, "forge.hcl:4:14"}},
+	}, {
+		name: "a service that sets user root",
+		files: map[string]string{
+			"forge.hcl":  "image \"app\" {}\nservice \"web\" {\n  image = image.app\n  user  = \"0:0\"\n}\n",
+			"Dockerfile": userDockerfile,
+		},
+		want: []short{{RunsAsRoot, "forge.hcl:2:1"}},
+	}, {
 		name: "SELinux label missing where others have one",
 		files: map[string]string{
 			"forge.hcl": "image \"app\" {}\nservice \"web\" {\n  image = image.app\n" +

@@ -186,20 +186,28 @@ func (c *checker) checkService(svc *plan.Service) {
 }
 
 func (c *checker) checkUser(svc *plan.Service, df *dockerfile) {
-	if svc.User != "" {
-		return
+	isRoot := func(user string) bool {
+		name := strings.SplitN(user, ":", 2)[0]
+		return name == "root" || name == "0"
 	}
-	user := strings.SplitN(df.final.user, ":", 2)[0]
-	if user != "" && user != "root" && user != "0" {
+	var message string
+	switch {
+	case svc.User != "" && !isRoot(svc.User):
 		return
-	}
-	where := "has no USER instruction"
-	if df.final.user != "" {
-		where = "sets USER " + df.final.user
+	case svc.User != "":
+		message = fmt.Sprintf("service %s runs as root: it sets user %s", svc.Name, svc.User)
+	case df.final.user != "" && !isRoot(df.final.user):
+		return
+	case df.final.user != "":
+		message = fmt.Sprintf("service %s runs as root: %s sets USER %s and the service sets no user",
+			svc.Name, df.file, df.final.user)
+	default:
+		message = fmt.Sprintf("service %s runs as root: %s has no USER instruction and the service sets no user",
+			svc.Name, df.file)
 	}
 	c.add(Finding{Rule: RunsAsRoot, Severity: Warning, Service: svc.Name, Image: svc.Image,
 		Location: hclLocation(svc.DeclRange),
-		Message:  fmt.Sprintf("service %s runs as root: %s %s and the service sets no user", svc.Name, df.file, where),
+		Message:  message,
 		Fix: "Create a user in the Dockerfile (RUN useradd --uid 1000 appuser), give it the directories " +
 			"the app writes, and end with USER appuser; or set user in the service."}, df)
 }
@@ -209,8 +217,9 @@ func (c *checker) checkMountsOverImage(svc *plan.Service, df *dockerfile) {
 		if !v.Bind {
 			continue
 		}
+		target := path.Clean(v.Target)
 		for _, p := range df.final.populated {
-			if p == "/" || (p != v.Target && !strings.HasPrefix(p, v.Target+"/")) {
+			if p == "/" || (p != target && !strings.HasPrefix(p, target+"/")) {
 				continue
 			}
 			c.add(Finding{Rule: BindMountOverImage, Severity: Warning, Service: svc.Name, Image: svc.Image,
