@@ -1,6 +1,8 @@
 package plan
 
 import (
+	// go-digest computes SHA-256 digests with the hash crypto registers.
+	_ "crypto/sha256"
 	"encoding/json"
 	"os"
 	"slices"
