@@ -146,6 +146,34 @@ func TestRules(t *testing.T) {
 				"RUN python3 manage.py migrate\nUSER appuser\n",
 		},
 	}, {
+		name: "runtime step in a heredoc",
+		files: map[string]string{
+			"forge.hcl":  "image \"app\" {}\n",
+			"Dockerfile": "# syntax=docker/dockerfile:1\nFROM scratch\nRUN <<EOF\npython3 manage.py collectstatic\nEOF\nUSER appuser\n",
+		},
+		want: []short{{RuntimeStepInBuild, "Dockerfile:3:1"}},
+	}, {
+		name: "near miss: a stage the target does not need",
+		files: map[string]string{
+			"forge.hcl": "image \"app\" {\n  target = \"prod\"\n}\n",
+			"Dockerfile": "FROM scratch AS prod\nCOPY . /app\nUSER appuser\n" +
+				"FROM prod AS dev\nRUN python3 manage.py migrate\nENV API_TOKEN=abcdefghijklmnopqrstuvwxyz\n",
+		},
+	}, {
+		name: "a stage takes its parent's user",
+		files: map[string]string{
+			"forge.hcl":  "image \"app\" {}\nservice \"web\" {\n  image = image.app\n}\n",
+			"Dockerfile": "FROM scratch AS base\nUSER appuser\nFROM base\nCOPY . /app\n",
+		},
+	}, {
+		name: "a stage takes its parent's files",
+		files: map[string]string{
+			"forge.hcl": "image \"app\" {}\nservice \"web\" {\n  image = image.app\n" +
+				"  volumes = [\".:/app\"]\n}\n",
+			"Dockerfile": "FROM scratch AS base\nWORKDIR /app\nCOPY . .\nFROM base\nUSER appuser\n",
+		},
+		want: []short{{BindMountOverImage, "forge.hcl:4:14"}},
+	}, {
 		name: "configured runtime step",
 		files: map[string]string{
 			"forge.hcl":  "image \"app\" {}\n",

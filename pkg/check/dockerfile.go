@@ -6,6 +6,8 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -102,10 +104,63 @@ func readDockerfile(img *plan.Image) (*dockerfile, error) {
 	for _, a := range metaArgs {
 		df.addArgs(&a)
 	}
-	for i, st := range stages {
-		df.readStage(st, i == len(stages)-1, img.Target)
+	final := len(stages) - 1
+	if img.Target != "" {
+		final = slices.IndexFunc(stages, func(st instructions.Stage) bool { return strings.EqualFold(st.Name, img.Target) })
 	}
+	if final < 0 {
+		return df, nil
+	}
+	// Only the stages the built one needs end up in the image; each
+	// starts from its parent stage's user, directory and files.
+	used := usedStages(stages, final)
+	states := make([]stageState, len(stages))
+	for i, st := range stages {
+		if !used[i] {
+			continue
+		}
+		state := stageState{workdir: "/"}
+		if parent := stageIndex(stages, st.BaseName); parent >= 0 && parent < i {
+			state = states[parent]
+			state.populated = slices.Clone(state.populated)
+		}
+		state.at = df.at(st.Location)
+		states[i] = df.readStage(st, state)
+	}
+	df.final = states[final].finalStage
 	return df, nil
+}
+
+// stageIndex returns the index of the stage ref names (a name, or a
+// number), or -1 when ref names an image rather than a stage.
+func stageIndex(stages []instructions.Stage, ref string) int {
+	if n, err := strconv.Atoi(ref); err == nil && n >= 0 && n < len(stages) {
+		return n
+	}
+	return slices.IndexFunc(stages, func(st instructions.Stage) bool {
+		return st.Name != "" && strings.EqualFold(st.Name, ref)
+	})
+}
+
+// usedStages marks the stages stage final needs: its parents (FROM
+// STAGE) and the stages it copies from, transitively.
+func usedStages(stages []instructions.Stage, final int) []bool {
+	used := make([]bool, len(stages))
+	var visit func(i int)
+	visit = func(i int) {
+		if i < 0 || used[i] {
+			return
+		}
+		used[i] = true
+		visit(stageIndex(stages, stages[i].BaseName))
+		for _, c := range stages[i].Commands {
+			if cp, ok := c.(*instructions.CopyCommand); ok && cp.From != "" {
+				visit(stageIndex(stages, cp.From))
+			}
+		}
+	}
+	visit(final)
+	return used
 }
 
 func (df *dockerfile) at(rng []parser.Range) Location {
@@ -162,11 +217,15 @@ func (df *dockerfile) addArgs(cmd *instructions.ArgCommand) {
 	}
 }
 
-func (df *dockerfile) readStage(st instructions.Stage, last bool, target string) {
-	final := last && target == "" || target != "" && strings.EqualFold(st.Name, target)
-	workdir := "/"
-	var fs finalStage
-	fs.at = df.at(st.Location)
+// stageState is what a stage leaves for the stages built on it.
+type stageState struct {
+	finalStage
+	workdir string
+}
+
+// readStage reads the instructions of st, a stage the image needs,
+// starting from state, and returns the state it ends in.
+func (df *dockerfile) readStage(st instructions.Stage, state stageState) stageState {
 	for _, c := range st.Commands {
 		switch cmd := c.(type) {
 		case *instructions.ArgCommand:
@@ -178,21 +237,24 @@ func (df *dockerfile) readStage(st instructions.Stage, last bool, target string)
 					at: df.at(cmd.Location())})
 			}
 		case *instructions.RunCommand:
-			df.runs = append(df.runs, instruction{text: strings.Join(cmd.CmdLine, " "), at: df.at(cmd.Location())})
+			text := strings.Join(cmd.CmdLine, " ")
+			// A heredoc's script is in its file, not on the command line.
+			for _, f := range cmd.Files {
+				text += "\n" + f.Data
+			}
+			df.runs = append(df.runs, instruction{text: text, at: df.at(cmd.Location())})
 		case *instructions.UserCommand:
-			fs.user, fs.userAt = cmd.User, df.at(cmd.Location())
+			state.user, state.userAt = cmd.User, df.at(cmd.Location())
 		case *instructions.WorkdirCommand:
-			workdir = resolve(workdir, cmd.Path)
-			fs.populated = append(fs.populated, workdir)
+			state.workdir = resolve(state.workdir, cmd.Path)
+			state.populated = append(state.populated, state.workdir)
 		case *instructions.CopyCommand:
-			fs.populated = append(fs.populated, resolve(workdir, cmd.DestPath))
+			state.populated = append(state.populated, resolve(state.workdir, cmd.DestPath))
 		case *instructions.AddCommand:
-			fs.populated = append(fs.populated, resolve(workdir, cmd.DestPath))
+			state.populated = append(state.populated, resolve(state.workdir, cmd.DestPath))
 		}
 	}
-	if final {
-		df.final = fs
-	}
+	return state
 }
 
 func resolve(workdir, p string) string {
