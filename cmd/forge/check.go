@@ -51,12 +51,14 @@ func newCheckCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 var errCheckFailed = errors.New("the checks found errors")
 
 func runCheck(ctx context.Context, opts *checkOptions) error {
-	g, err := loadGraph(ctx, opts.file, opts.config, nil, true, opts.stderr)
+	// The configuration is checked before it is planned: the checks
+	// report what would stop the plan (tags claimed twice) as findings.
+	cfg, _, err := loadConfig(ctx, opts.file, opts.config, true, opts.stderr)
 	if err != nil {
 		return err
 	}
-	findings := check.Run(g.Config, check.Options{RuntimeSteps: opts.runtimeSteps})
-	if !opts.noBuildKit {
+	findings := check.Run(cfg, check.Options{RuntimeSteps: opts.runtimeSteps})
+	if g, err := plan.New(cfg); err == nil && !opts.noBuildKit {
 		findings = append(findings, buildkitFindings(ctx, g, opts.globalOptions, opts.stderr)...)
 	}
 	if opts.json {

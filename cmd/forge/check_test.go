@@ -89,3 +89,21 @@ func TestCheckRunsBuildKitLint(t *testing.T) {
 		t.Errorf("forge check findings = %+v, want BuildKit's FromAsCasing at line 1", findings)
 	}
 }
+
+func TestCheckReportsTagConflicts(t *testing.T) {
+	project := writeProject(t, map[string]string{
+		"forge.hcl": "image \"a\" {\n  tags = [\"app:1\"]\n}\n" +
+			"image \"b\" {\n  target = \"other\"\n  tags = [\"app:1\"]\n}\n",
+		"Dockerfile":    "FROM scratch AS other\nUSER 1000\n",
+		".dockerignore": ".git\n",
+	})
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"check", "-f", filepath.Join(project, "forge.hcl"), "--json", "--no-buildkit"}, &stdout, &stderr)
+	var findings []check.Finding
+	if err := json.Unmarshal(stdout.Bytes(), &findings); err != nil || code != exitFailure {
+		t.Fatalf("forge check: exit %d, %v\n%s%s", code, err, stdout.String(), stderr.String())
+	}
+	if len(findings) != 1 || findings[0].Rule != check.TagConflict {
+		t.Errorf("forge check findings = %+v, want one %s", findings, check.TagConflict)
+	}
+}

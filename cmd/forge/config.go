@@ -76,13 +76,32 @@ func (o *configOptions) overrides(ctx context.Context, file string) ([]string, e
 // included, to stderr. An invalid configuration yields a usage error.
 // checked says that the command runs forge check next, which reports some
 // of the planner's warnings again, with more detail: those are left out.
-// With SOURCE_DATE_EPOCH set, timestamp() returns that time, so that a
-// configuration using it reads the same in every run.
 func loadGraph(ctx context.Context, file string, opts configOptions, targets []string, checked bool,
 	stderr io.Writer) (*plan.Graph, error) {
-	set, err := opts.overrides(ctx, file)
+	cfg, files, err := loadConfig(ctx, file, opts, checked, stderr)
 	if err != nil {
 		return nil, err
+	}
+	g, err := plan.New(cfg, targets...)
+	var planDiags hcl.Diagnostics
+	if errors.As(err, &planDiags) {
+		printDiagnostics(stderr, files, planDiags)
+		return nil, &usageError{fmt.Errorf("%w: %s is not valid", errReported, file)}
+	}
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	return g, nil
+}
+
+// loadConfig loads file as loadGraph does, without planning it. With
+// SOURCE_DATE_EPOCH set, timestamp() returns that time, so that a
+// configuration using it reads the same in every run.
+func loadConfig(ctx context.Context, file string, opts configOptions, checked bool,
+	stderr io.Writer) (*plan.Config, map[string]*hcl.File, error) {
+	set, err := opts.overrides(ctx, file)
+	if err != nil {
+		return nil, nil, err
 	}
 	var now time.Time
 	if secs, err := strconv.ParseInt(os.Getenv(epochEnv), 10, 64); err == nil {
@@ -99,16 +118,7 @@ func loadGraph(ctx context.Context, file string, opts configOptions, targets []s
 	}
 	printDiagnostics(stderr, parser.Files(), diags)
 	if diags.HasErrors() {
-		return nil, &usageError{fmt.Errorf("%w: %s is not valid", errReported, file)}
+		return nil, nil, &usageError{fmt.Errorf("%w: %s is not valid", errReported, file)}
 	}
-	g, err := plan.New(cfg, targets...)
-	var planDiags hcl.Diagnostics
-	if errors.As(err, &planDiags) {
-		printDiagnostics(stderr, parser.Files(), planDiags)
-		return nil, &usageError{fmt.Errorf("%w: %s is not valid", errReported, file)}
-	}
-	if err != nil {
-		return nil, &usageError{err}
-	}
-	return g, nil
+	return cfg, parser.Files(), nil
 }
