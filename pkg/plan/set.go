@@ -81,6 +81,9 @@ func setAttr(img *Image, attr, key, value, dir string) error {
 	}
 	switch attr {
 	case "args":
+		if strings.ContainsAny(key, "= \t\n") {
+			return fmt.Errorf("%q cannot name a build argument: names hold no '=' or whitespace", key)
+		}
 		img.Args = setKey(img.Args, key, value)
 	case "labels":
 		img.Labels = setKey(img.Labels, key, value)

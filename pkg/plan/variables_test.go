@@ -281,6 +281,7 @@ func TestSetErrors(t *testing.T) {
 		{"app.no_cache=maybe", "true or false"},
 		{"app", "NAME.ATTR=VALUE"},
 		{"app.context=nowhere", "not a directory"},
+		{"app.args.A B=1", "cannot name a build argument"},
 		{"app.context=next", "no Dockerfile at"},
 		{"app.context=/", "outside"},
 		{"app.dockerfile=../../../config.go", "outside"},
