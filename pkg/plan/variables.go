@@ -148,6 +148,11 @@ func (v *declaredVariable) resolve(given *rawValue, constants *hcl.EvalContext) 
 		v.Value = cty.UnknownVal(v.Type)
 		return diags
 	}
+	if val.IsNull() && v.defaultAttr != nil {
+		// default = null: an optional variable without a value.
+		v.Value, v.Source = cty.NullVal(v.Type), source
+		return nil
+	}
 	if val.IsNull() {
 		v.Value = cty.UnknownVal(v.Type)
 		return hcl.Diagnostics{{
@@ -198,6 +203,10 @@ func (v *declaredVariable) rawValue(given *rawValue, constants *hcl.EvalContext)
 		return val, given.source, nil
 	}
 	val, diags := given.expr.Value(constants)
+	if !diags.HasErrors() && val.IsNull() {
+		// A null in a var file leaves the variable to its default.
+		return v.rawValue(nil, constants)
+	}
 	return val, given.source, diags
 }
 
@@ -205,8 +214,8 @@ func valueSyntaxError(v *declaredVariable, given *rawValue, diags hcl.Diagnostic
 	return hcl.Diagnostics{{
 		Severity: hcl.DiagError,
 		Summary:  "Invalid value for variable",
-		Detail: fmt.Sprintf("The value of %q from %s is not a valid %s expression: %s.",
-			v.Name, given.source, typeexpr.TypeString(v.Type), diags[0].Summary),
+		Detail: fmt.Sprintf("The value of %q from %s is not a valid %s expression: %s: %s",
+			v.Name, given.source, typeexpr.TypeString(v.Type), diags[0].Summary, diags[0].Detail),
 		Subject: v.block.DefRange.Ptr(),
 	}}
 }

@@ -39,6 +39,8 @@ func TestVariablePrecedence(t *testing.T) {
 	writeFile(t, path, precedenceConfig)
 	first := filepath.Join(dir, "first.hcl")
 	writeFile(t, first, "tag = \"from-first-file\"\nreplicas = 3\n")
+	nulls := filepath.Join(dir, "nulls.hcl")
+	writeFile(t, nulls, "tag = null\n")
 	second := filepath.Join(dir, "second.json")
 	writeFile(t, second, `{"tag": "from-second-file", "platforms": ["linux/arm64", "linux/amd64"]}`)
 
@@ -61,6 +63,8 @@ func TestVariablePrecedence(t *testing.T) {
 				Vars: []string{"tag=from-flag"}}, "from-flag", "--var"},
 		{"a later --var beats an earlier one",
 			Values{Vars: []string{"tag=one", "tag=two"}}, "two", "--var"},
+		{"a null in a var file leaves the default",
+			Values{Files: []string{nulls}}, "from-default", "default"},
 		{"an unprefixed environment variable is ignored",
 			Values{Environ: []string{"TAG=from-env", "tag=from-env"}}, "from-default", "default"},
 	}
@@ -306,5 +310,20 @@ func TestLoadRefusesHugeFile(t *testing.T) {
 	_, diags := NewParser().Load(path, LoadOptions{})
 	if !diags.HasErrors() || diags[0].Summary != "Configuration file too large" {
 		t.Errorf("Load(huge) = %v, want Configuration file too large", diags)
+	}
+}
+
+func TestVariableWithNullDefaultIsOptional(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM scratch\n")
+	path := filepath.Join(dir, "forge.hcl")
+	writeFile(t, path, "variable \"mirror\" {\n  type    = string\n  default = null\n}\n"+
+		"image \"app\" {\n  args = { MIRROR = var.mirror == null ? \"none\" : var.mirror }\n}\n")
+	cfg, diags := NewParser().Load(path, LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatalf("Load() = %v, want a variable with a null default to be optional", diags)
+	}
+	if got := cfg.Image("app").Args["MIRROR"]; got != "none" {
+		t.Errorf("args.MIRROR = %q, want none", got)
 	}
 }
