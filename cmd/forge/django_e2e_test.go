@@ -129,6 +129,10 @@ func TestDjangoExample(t *testing.T) {
 	if strings.TrimSpace(strings.ReplaceAll(owners, "appuser", "")) != "" {
 		t.Errorf("files written by the tasks are owned by %q, want appuser", owners)
 	}
+	// The code is root's: the app cannot change what was built.
+	if code := strings.TrimSpace(must("podman", "exec", web, "stat", "-c", "%U", "/app/manage.py", "/app/mysite")); code != "root\nroot" {
+		t.Errorf("the code is owned by %q, want root", code)
+	}
 
 	must("podman", "exec", web, "python3", "manage.py", "test_email")
 	worker := containerOf(t, must, name, "celery_worker")
