@@ -71,10 +71,12 @@ test: tools
 unit:
 	$(GO) test -count=1 ./pkg/...
 
-## fuzz: fuzz parse and plan (FUZZTIME=10m for a long run)
+## fuzz: fuzz parse and plan, and parsing in pieces against a whole parse
+## (FUZZTIME=10m for a long run)
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParsePlan -fuzztime $(FUZZTIME) ./pkg/plan/
+	$(GO) test -run '^$$' -fuzz FuzzParsePieces -fuzztime $(FUZZTIME) ./pkg/plan/
 
 ## buildx: docker buildx, pinned in tools/buildx/go.mod, for the bake comparison
 buildx: $(BUILDX)

@@ -129,7 +129,7 @@ func (p *Parser) Parse(src []byte, path string, opts LoadOptions) (*Config, hcl.
 	if d := checkNesting(src, path); d != nil {
 		return nil, hcl.Diagnostics{d}
 	}
-	file, diags := p.p.ParseHCL(src, path)
+	file, diags := l.parseHCL(src, path)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -181,7 +181,17 @@ func (l *loader) parseFile(path string) (*hcl.File, hcl.Diagnostics) {
 	if filepath.Ext(path) == ".json" {
 		return l.parser.p.ParseJSON(src, path)
 	}
-	return l.parser.p.ParseHCL(src, path)
+	return l.parseHCL(src, path)
+}
+
+// parseHCL parses src as HCL native syntax and registers the file with
+// the parser, for diagnostics' snippets.
+func (l *loader) parseHCL(src []byte, path string) (*hcl.File, hcl.Diagnostics) {
+	file, diags := parseHCL(src, path)
+	if file != nil {
+		l.parser.p.AddFile(path, file)
+	}
+	return file, diags
 }
 
 // MaxOperators bounds the operators and brackets of one expression. HCL's
