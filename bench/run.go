@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/forge-build/forge/internal/genconfig"
 )
 
 // sample is one measured run: wall time and the peak resident memory of
@@ -251,7 +253,7 @@ func (e *benchEnv) writeFixture() error {
 			return err
 		}
 	}
-	return os.WriteFile(filepath.Join(ctx, "plan.hcl"), []byte(planConfig(1000, 100)), 0o644)
+	return os.WriteFile(filepath.Join(ctx, "plan.hcl"), []byte(genconfig.Services(100, 1000)), 0o644)
 }
 
 // warm builds once so that every measured run starts with the base image
@@ -376,24 +378,6 @@ func (e *benchEnv) timedAll(cmds []*exec.Cmd) (sample, error) {
 	wg.Wait()
 	s.wall = time.Since(start)
 	return s, firstErr
-}
-
-// planConfig returns a forge.hcl with images image blocks and services
-// services, every tenth image a duplicate.
-func planConfig(images, services int) string {
-	var b strings.Builder
-	for i := range images {
-		release := i
-		if i%10 == 9 {
-			release = i - 1
-		}
-		fmt.Fprintf(&b, "image \"img%d\" {\n  args = { RELEASE = \"%d\" }\n  tags = [\"registry.example.com/img%d:1\"]\n}\n",
-			i, release, i)
-	}
-	for i := range services {
-		fmt.Fprintf(&b, "service \"svc%d\" {\n  image   = image.img%d\n  command = [\"run\", \"%d\"]\n}\n", i, i%images, i)
-	}
-	return b.String()
 }
 
 // moduleVersion returns the version of module mod that the Go binary bin

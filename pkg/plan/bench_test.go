@@ -1,35 +1,15 @@
 package plan
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
-)
 
-// generatedConfig returns a forge.hcl with images image blocks, each used
-// by services/images services, every tenth image a duplicate of another.
-func generatedConfig(images, services int) string {
-	var b strings.Builder
-	b.WriteString("variable \"release\" {\n  default = \"1.0\"\n}\n")
-	for i := range images {
-		release := fmt.Sprint(i)
-		if i%10 == 9 {
-			release = fmt.Sprint(i - 1)
-		}
-		fmt.Fprintf(&b, "image \"img%d\" {\n  args = { RELEASE = \"%s\", VERSION = var.release }\n"+
-			"  tags = [\"registry.example.com/team/img%d:${var.release}\"]\n}\n", i, release, i)
-	}
-	for i := range services {
-		fmt.Fprintf(&b, "service \"svc%d\" {\n  image   = image.img%d\n  command = [\"run\", \"%d\"]\n"+
-			"  env     = { INDEX = \"%d\", DEBUG = \"false\" }\n}\n", i, i%images, i, i)
-	}
-	return b.String()
-}
+	"github.com/forge-build/forge/internal/genconfig"
+)
 
 // BenchmarkPlan measures parse, validation and planning of a configuration
 // of 100 images and 1,000 services. Target: 20 ms and 30 MiB per op.
@@ -39,7 +19,7 @@ func BenchmarkPlan(b *testing.B) {
 		b.Fatal(err)
 	}
 	path := filepath.Join(dir, "forge.hcl")
-	if err := os.WriteFile(path, []byte(generatedConfig(100, 1000)), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(genconfig.Services(100, 1000)), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
@@ -62,7 +42,7 @@ func BenchmarkPlan(b *testing.B) {
 // configuration BenchmarkPlan plans: the floor under BenchmarkPlan, which
 // forge's own decoding and planning add to.
 func BenchmarkParseHCL(b *testing.B) {
-	src := []byte(generatedConfig(100, 1000))
+	src := []byte(genconfig.Services(100, 1000))
 	b.SetBytes(int64(len(src)))
 	b.ReportAllocs()
 	for b.Loop() {

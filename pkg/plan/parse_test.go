@@ -8,6 +8,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/forge-build/forge/internal/genconfig"
 )
 
 // piecesSeeds are files whose lines starting with a letter lie inside
@@ -41,7 +43,7 @@ func FuzzParsePieces(f *testing.F) {
 			f.Add(data)
 		}
 	}
-	f.Add([]byte(generatedConfig(3, 5)))
+	f.Add([]byte(genconfig.Services(3, 5)))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		if len(src) > MaxFileSize || checkNesting(src, "forge.hcl") != nil {
 			return
@@ -74,7 +76,7 @@ func FuzzParsePieces(f *testing.F) {
 }
 
 func TestParsePiecesCuts(t *testing.T) {
-	src := []byte(generatedConfig(100, 1000))
+	src := []byte(genconfig.Services(100, 1000))
 	cuts := cutPoints(src, len(src)/8)
 	if len(cuts) < 8 {
 		t.Fatalf("cutPoints() made %d pieces of a %d-byte file, want at least 8", len(cuts), len(src))
