@@ -70,9 +70,21 @@ func (m *Manifest) Record(g *plan.Graph, built map[string]Built) error {
 		m.Artifacts[n.Name] = art
 	}
 	dir := g.Config.Dir
+	pins := make(map[string]string)
+	pinned := func(name string) (string, error) {
+		if image, ok := pins[name]; ok {
+			return image, nil
+		}
+		image, err := pin(m.Artifacts[name])
+		if err != nil {
+			return "", err
+		}
+		pins[name] = image
+		return image, nil
+	}
 	for _, svc := range g.Services {
 		name := g.Node(svc.Image).Name
-		image, err := pin(m.Artifacts[name])
+		image, err := pinned(name)
 		if err != nil {
 			return fmt.Errorf("service %s: %w", svc.Name, err)
 		}
@@ -80,7 +92,7 @@ func (m *Manifest) Record(g *plan.Graph, built map[string]Built) error {
 	}
 	for _, t := range g.Tasks {
 		name := g.Node(t.Image).Name
-		image, err := pin(m.Artifacts[name])
+		image, err := pinned(name)
 		if err != nil {
 			return fmt.Errorf("task %s: %w", t.Name, err)
 		}
@@ -215,19 +227,31 @@ func pin(art *Artifact) (string, error) {
 // prune drops the records of images and services cfg does not declare, and
 // of services whose artifact is gone.
 func (m *Manifest) prune(cfg *plan.Config) {
+	images := nameSet(cfg.Images, func(img *plan.Image) string { return img.Name })
+	services := nameSet(cfg.Services, func(svc *plan.Service) string { return svc.Name })
+	tasks := nameSet(cfg.Tasks, func(t *plan.Task) string { return t.Name })
 	for name := range m.Artifacts {
-		if cfg.Image(name) == nil {
+		if !images[name] {
 			delete(m.Artifacts, name)
 		}
 	}
 	for name, svc := range m.Services {
-		if cfg.Service(name) == nil || m.Artifacts[svc.Artifact] == nil {
+		if !services[name] || m.Artifacts[svc.Artifact] == nil {
 			delete(m.Services, name)
 		}
 	}
 	for name, t := range m.Tasks {
-		if cfg.Task(name) == nil || m.Artifacts[t.Artifact] == nil {
+		if !tasks[name] || m.Artifacts[t.Artifact] == nil {
 			delete(m.Tasks, name)
 		}
 	}
+}
+
+// nameSet returns the set of the blocks' names.
+func nameSet[B any](blocks []B, name func(B) string) map[string]bool {
+	set := make(map[string]bool, len(blocks))
+	for _, b := range blocks {
+		set[name(b)] = true
+	}
+	return set
 }
