@@ -41,6 +41,9 @@ type request struct {
 	cleanup []func()
 	// files are the exports' files, published when the solve succeeds.
 	files []*atomicfile.File
+	// dirs are the local exports' directories, merged into their
+	// destinations when the solve succeeds.
+	dirs []*atomicfile.Dir
 	// forgeFiles are files forge writes, kept out of every context.
 	forgeFiles []string
 }
@@ -312,7 +315,11 @@ func (r *request) fileExport(n *plan.Node, f *FileOutput) (client.ExportEntry, e
 	}
 	switch f.Type {
 	case client.ExporterLocal:
-		return client.ExportEntry{Type: client.ExporterLocal, OutputDir: dest}, nil
+		dir, err := r.createDir(dest)
+		if err != nil {
+			return client.ExportEntry{}, err
+		}
+		return client.ExportEntry{Type: client.ExporterLocal, OutputDir: dir}, nil
 	case client.ExporterOCI, client.ExporterDocker:
 		if f.Dir {
 			attrs["tar"] = "false"
@@ -346,6 +353,18 @@ func (r *request) createAtomic(dest string) (io.WriteCloser, error) {
 	return heldFile{f}, nil
 }
 
+// createDir returns the directory a local export writes the image's files
+// into. Like an export's file, they reach dest only when publish runs.
+func (r *request) createDir(dest string) (string, error) {
+	d, err := atomicfile.CreateDir(dest)
+	if err != nil {
+		return "", fmt.Errorf("output: %w", err)
+	}
+	r.cleanup = append(r.cleanup, d.Abort)
+	r.dirs = append(r.dirs, d)
+	return d.Path, nil
+}
+
 // heldFile is an export's file that its writer's Close leaves unpublished.
 type heldFile struct{ *atomicfile.File }
 
@@ -355,6 +374,11 @@ func (heldFile) Close() error { return nil }
 func (r *request) publish() error {
 	for _, f := range r.files {
 		if err := f.Close(); err != nil {
+			return fmt.Errorf("output: %w", err)
+		}
+	}
+	for _, d := range r.dirs {
+		if err := d.Close(); err != nil {
 			return fmt.Errorf("output: %w", err)
 		}
 	}

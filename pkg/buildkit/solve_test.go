@@ -325,3 +325,44 @@ func TestExportFileIsPublishedOnlyAfterTheSolve(t *testing.T) {
 		t.Errorf("after a solve %s holds %q, want what the export wrote", dest, data)
 	}
 }
+
+func TestLocalExportIsMergedOnlyAfterTheSolve(t *testing.T) {
+	dest := filepath.Join(t.TempDir(), "out")
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dest, "app"), []byte("previous"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n := &plan.Node{Name: "app", Image: &plan.Image{Tags: []string{"r/app:1"}}}
+	export := func(req *request) {
+		e, err := req.fileExport(n, &FileOutput{Type: client.ExporterLocal, Dest: dest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.OutputDir == dest {
+			t.Fatalf("the local export writes straight into %s", dest)
+		}
+		if err := os.WriteFile(filepath.Join(e.OutputDir, "app"), []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req := newRequest()
+	export(req)
+	req.close()
+	if data, _ := os.ReadFile(filepath.Join(dest, "app")); string(data) != "previous" {
+		t.Errorf("after a failed solve %s/app holds %q, want the previous file", dest, data)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(dest)); len(entries) != 1 {
+		t.Errorf("a failed solve left %d entries next to %s, want none", len(entries)-1, dest)
+	}
+	req = newRequest()
+	export(req)
+	if err := req.publish(); err != nil {
+		t.Fatal(err)
+	}
+	req.close()
+	if data, _ := os.ReadFile(filepath.Join(dest, "app")); string(data) != "partial" {
+		t.Errorf("after a solve %s/app holds %q, want what the export wrote", dest, data)
+	}
+}
