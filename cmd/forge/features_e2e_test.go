@@ -505,31 +505,46 @@ func TestBuildOnHostNetwork(t *testing.T) {
 
 func TestImageContextBuiltForItsUsersPlatform(t *testing.T) {
 	requireDaemon(t)
-	// base names no platform: it is built for each platform of the image
-	// using it, and records which one in /arch.txt.
+	// base records the platform it was built for in /arch.txt.
 	files := map[string]string{
 		"base/Dockerfile": "FROM scratch\nARG TARGETARCH\nCOPY ${TARGETARCH}.txt /arch.txt\n",
 		"base/amd64.txt":  "amd64",
 		"base/arm64.txt":  "arm64",
 		"Dockerfile":      "FROM base\nCOPY Dockerfile /app.Dockerfile\n",
 	}
+	both := `["linux/amd64", "linux/arm64"]`
 	tests := []struct {
-		name, platforms string
-		want            map[string]string // file of the local export → architecture
+		name          string
+		base, app     string            // platforms attributes; "" names none
+		want          map[string]string // file of the local export → architecture
+		wantErrorText string
 	}{
-		{"one", `["linux/arm64"]`, map[string]string{"arch.txt": "arm64"}},
-		{"two", `["linux/amd64", "linux/arm64"]`,
-			map[string]string{"linux_amd64/arch.txt": "amd64", "linux_arm64/arch.txt": "arm64"}},
+		// A base that names no platform is built for each of app's.
+		{"one", "", `["linux/arm64"]`, map[string]string{"arch.txt": "arm64"}, ""},
+		{"two", "", both,
+			map[string]string{"linux_amd64/arch.txt": "amd64", "linux_arm64/arch.txt": "arm64"}, ""},
+		// A base built for several platforms gives each of app's its own.
+		{"multi", both, both,
+			map[string]string{"linux_amd64/arch.txt": "amd64", "linux_arm64/arch.txt": "arm64"}, ""},
+		{"multi to one", both, `["linux/arm64"]`, map[string]string{"arch.txt": "arm64"}, ""},
+		{"multi to default", both, "", map[string]string{"arch.txt": "amd64"}, ""},
+		{"multi to other", both, `["linux/386"]`, nil, "not for linux/386"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			files["forge.hcl"] = "image \"base\" {\n  context = \"base\"\n}\n" +
-				"image \"app\" {\n  platforms = " + tt.platforms + "\n  contexts = { base = image.base }\n}\n"
+			files["forge.hcl"] = "image \"base\" {\n  context = \"base\"\n" + platformsAttr(tt.base) + "}\n" +
+				"image \"app\" {\n" + platformsAttr(tt.app) + "  contexts = { base = image.base }\n}\n"
 			project := writeProject(t, files)
 			dest := filepath.Join(t.TempDir(), "out")
 			e := newEnv(t)
 			res := e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "quiet",
 				"--output", "type=local,dest="+dest, "app")
+			if tt.wantErrorText != "" {
+				if res.code == 0 || !strings.Contains(res.stderr, tt.wantErrorText) {
+					t.Fatalf("forge build: exit %d, want an error saying %q\n%s", res.code, tt.wantErrorText, res.stderr)
+				}
+				return
+			}
 			if res.code != 0 {
 				t.Fatalf("forge build: exit %d\n%s", res.code, res.stderr)
 			}
@@ -540,4 +555,13 @@ func TestImageContextBuiltForItsUsersPlatform(t *testing.T) {
 			}
 		})
 	}
+}
+
+// platformsAttr returns a platforms attribute line of an image block, or
+// nothing for "".
+func platformsAttr(list string) string {
+	if list == "" {
+		return ""
+	}
+	return "  platforms = " + list + "\n"
 }

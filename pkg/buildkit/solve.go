@@ -251,51 +251,109 @@ func solveInGateway(ctx context.Context, gw gateway.Client, n *plan.Node, req *r
 // to n's solve as the named context name. n is built for targets (none:
 // the builder's). A dependency that names no platforms is built for each of
 // n's, and passed in per platform, as the frontend looks a named context up
-// by NAME::PLATFORM first.
+// by NAME::PLATFORM first; so is each platform of a dependency built for
+// several.
 func addImageInput(ctx context.Context, gw gateway.Client, n *plan.Node, targets []string, name, image string,
 	req *request, attrs map[string]string, inputs map[string]*pb.Definition) error {
 	dep := depNode(n, image)
 	if dep == nil {
 		return fmt.Errorf("image %s: no build node for context %s (image.%s)", n.Name, name, image)
 	}
-	if len(dep.Image.Platforms) > 0 || len(targets) <= 1 {
-		platform := ""
-		if len(targets) == 1 {
-			platform = targets[0]
+	if len(dep.Image.Platforms) == 0 && len(targets) > 1 {
+		for _, p := range targets {
+			id, err := platformID(p)
+			if err != nil {
+				return fmt.Errorf("image %s: %w", n.Name, err)
+			}
+			res, err := solveInGateway(ctx, gw, dep, req, id)
+			if err != nil {
+				return err
+			}
+			if err := addPlatformInput(ctx, dep, name+"::"+id, id, res, attrs, inputs); err != nil {
+				return err
+			}
 		}
-		res, err := solveInGateway(ctx, gw, dep, req, platform)
-		if err != nil {
-			return err
-		}
-		ref, err := res.SingleRef()
-		if err != nil {
-			return fmt.Errorf("image %s: context %s: a multi-platform image cannot be a named context: %w",
-				n.Name, name, err)
-		}
-		return addInput(ctx, "forge-image-"+dep.Name, name, ref, res.Metadata[exptypes.ExporterImageConfigKey],
-			attrs, inputs)
+		return nil
 	}
-	for _, p := range targets {
-		spec, err := platforms.Parse(p)
+	platform := ""
+	if len(targets) == 1 {
+		platform = targets[0]
+	}
+	res, err := solveInGateway(ctx, gw, dep, req, platform)
+	if err != nil {
+		return err
+	}
+	if res.Ref != nil || len(res.Refs) == 0 {
+		return addPlatformInput(ctx, dep, name, "", res, attrs, inputs)
+	}
+	return addPlatformInputs(ctx, gw, n, dep, targets, name, res, attrs, inputs)
+}
+
+// addPlatformInputs passes the platforms of dep's multi-platform result
+// res that n is built for: each as NAME::PLATFORM, or, when n is built for
+// the builder's platform, that platform's as NAME.
+func addPlatformInputs(ctx context.Context, gw gateway.Client, n, dep *plan.Node, targets []string, name string,
+	res *gateway.Result, attrs map[string]string, inputs map[string]*pb.Definition) error {
+	wanted := targets
+	if len(wanted) == 0 {
+		wanted = []string{builderPlatform(gw)}
+	}
+	for _, p := range wanted {
+		id, err := platformID(p)
 		if err != nil {
-			return fmt.Errorf("image %s: platform %s: %w", n.Name, p, err)
+			return fmt.Errorf("image %s: %w", n.Name, err)
 		}
-		p = platforms.FormatAll(platforms.Normalize(spec))
-		res, err := solveInGateway(ctx, gw, dep, req, p)
-		if err != nil {
-			return err
+		if res.Refs[id] == nil {
+			return fmt.Errorf("image %s: context %s: image %s is built for %s, not for %s",
+				n.Name, name, dep.Name, strings.Join(dep.Image.Platforms, ", "), id)
 		}
-		ref, err := res.SingleRef()
-		if err != nil {
-			return err
+		contextName := name + "::" + id
+		if len(targets) == 0 {
+			contextName = name
 		}
-		key := "forge-image-" + dep.Name + "-" + strings.ReplaceAll(p, "/", "-")
-		if err := addInput(ctx, key, name+"::"+p, ref, res.Metadata[exptypes.ExporterImageConfigKey],
-			attrs, inputs); err != nil {
+		if err := addPlatformInput(ctx, dep, contextName, id, res, attrs, inputs); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// addPlatformInput passes the result of dep for platform id (empty: its
+// only result) as the named context contextName.
+func addPlatformInput(ctx context.Context, dep *plan.Node, contextName, id string, res *gateway.Result,
+	attrs map[string]string, inputs map[string]*pb.Definition) error {
+	key, configKey := "forge-image-"+dep.Name, exptypes.ExporterImageConfigKey
+	ref := res.Ref
+	if id != "" {
+		key += "-" + strings.ReplaceAll(id, "/", "-")
+		if res.Ref == nil {
+			ref, configKey = res.Refs[id], configKey+"/"+id
+		}
+	}
+	if ref == nil {
+		return fmt.Errorf("image %s: no result to pass as context %s", dep.Name, contextName)
+	}
+	return addInput(ctx, key, contextName, ref, res.Metadata[configKey], attrs, inputs)
+}
+
+// platformID returns p as the frontend names a platform's result.
+func platformID(p string) (string, error) {
+	spec, err := platforms.Parse(p)
+	if err != nil {
+		return "", fmt.Errorf("platform %s: %w", p, err)
+	}
+	return platforms.FormatAll(platforms.Normalize(spec)), nil
+}
+
+// builderPlatform returns the platform the builder builds for when asked
+// for none: its first worker's first.
+func builderPlatform(gw gateway.Client) string {
+	for _, w := range gw.BuildOpts().Workers {
+		if len(w.Platforms) > 0 {
+			return platforms.FormatAll(platforms.Normalize(w.Platforms[0]))
+		}
+	}
+	return platforms.DefaultString()
 }
 
 // addInput passes ref, with its image configuration config, to a solve as
