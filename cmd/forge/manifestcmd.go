@@ -81,7 +81,7 @@ func runManifestShow(path string, asJSON bool, stdout io.Writer) error {
 
 func writeManifest(w io.Writer, m *manifest.Manifest) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ARTIFACT\tDIGEST\tTAGS\tWHERE")
+	row(tw, "ARTIFACT", "DIGEST", "TAGS", "WHERE")
 	for _, name := range sortedNames(m.Artifacts) {
 		a := m.Artifacts[name]
 		where := []string{"builder"}
@@ -95,21 +95,32 @@ func writeManifest(w io.Writer, m *manifest.Manifest) {
 		for _, p := range a.Promotions {
 			tags = append(tags, p.Tag+" (released)")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, a.Digest, strings.Join(tags, " "), strings.Join(where, ", "))
+		row(tw, name, a.Digest, strings.Join(tags, " "), strings.Join(where, ", "))
 	}
-	fmt.Fprintln(tw, "\nSERVICE\tIMAGE\tSECRET ENV\t")
+	fmt.Fprintln(tw)
+	row(tw, "SERVICE", "IMAGE", "SECRET ENV")
 	for _, name := range sortedNames(m.Services) {
 		s := m.Services[name]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t\n", name, s.Image, strings.Join(s.SecretEnv, " "))
+		row(tw, name, s.Image, strings.Join(s.SecretEnv, " "))
 	}
 	if len(m.Tasks) > 0 {
-		fmt.Fprintln(tw, "\nTASK\tWHEN\tCOMMAND\t")
+		fmt.Fprintln(tw)
+		row(tw, "TASK", "WHEN", "COMMAND")
 		for _, name := range sortedNames(m.Tasks) {
 			t := m.Tasks[name]
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", name, t.When, strings.Join(t.Command, " "))
+			row(tw, name, t.When, strings.Join(t.Command, " "))
 		}
 	}
 	tw.Flush()
+}
+
+// row writes one line of a table, leaving out empty cells at its end so
+// that the line carries no trailing padding.
+func row(w io.Writer, cells ...string) {
+	for len(cells) > 1 && cells[len(cells)-1] == "" {
+		cells = cells[:len(cells)-1]
+	}
+	fmt.Fprintln(w, strings.Join(cells, "\t"))
 }
 
 func sortedNames[V any](m map[string]V) []string {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/forge-build/forge/pkg/manifest"
 )
 
 func TestManifestValidateAndShow(t *testing.T) {
@@ -42,5 +44,23 @@ func TestManifestValidateAndShow(t *testing.T) {
 					tt.code, tt.wantOut, tt.wantStderr)
 			}
 		})
+	}
+}
+
+func TestWriteManifestPadsNoLineEnd(t *testing.T) {
+	m := manifest.New()
+	m.Artifacts["app"] = &manifest.Artifact{Tags: []string{"app:1"}, Digest: "sha256:" + strings.Repeat("3", 64)}
+	m.Services["web"] = &manifest.Service{Artifact: "app", Image: "app:1@sha256:" + strings.Repeat("3", 64),
+		SecretEnv: []string{"API_TOKEN"}}
+	m.Services["worker"] = &manifest.Service{Artifact: "app", Image: "app:1@sha256:" + strings.Repeat("3", 64)}
+	var out bytes.Buffer
+	writeManifest(&out, m)
+	for i, line := range strings.Split(out.String(), "\n") {
+		if strings.HasSuffix(line, " ") {
+			t.Errorf("line %d of the manifest summary ends in spaces: %q", i+1, line)
+		}
+	}
+	if !strings.Contains(out.String(), "worker") {
+		t.Errorf("the summary leaves out the service without secret env:\n%s", out.String())
 	}
 }
