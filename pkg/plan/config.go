@@ -287,7 +287,8 @@ func (l *loader) decode(body hcl.Body) hcl.Diagnostics {
 		return diags
 	}
 	diags = append(diags, l.applySet()...)
-	return append(diags, checkCycles(l.cfg)...)
+	diags = append(diags, checkCycles(l.cfg)...)
+	return append(diags, checkContextPlatforms(l.cfg)...)
 }
 
 func (l *loader) decodeBlocks(blocks map[string][]*hcl.Block) hcl.Diagnostics {

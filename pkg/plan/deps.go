@@ -62,6 +62,39 @@ func checkCycles(cfg *Config) hcl.Diagnostics {
 	return diags
 }
 
+// checkContextPlatforms reports images built for a platform that an image
+// they use as a named context, built for several platforms, is not built
+// for: the build would have no result of it to use. A context built for
+// one platform, or for none (built for each platform of its user), fits
+// every platform.
+func checkContextPlatforms(cfg *Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, img := range cfg.Images {
+		for _, name := range sortedKeys(img.Contexts) {
+			c := img.Contexts[name]
+			dep := cfg.Image(c.Image)
+			if c.Kind != ContextImage || dep == nil || len(dep.Platforms) < 2 {
+				continue
+			}
+			for _, p := range img.Platforms {
+				if slices.Contains(dep.Platforms, p) {
+					continue
+				}
+				rng := img.AttrRange("contexts")
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Named context not built for this platform",
+					Detail: fmt.Sprintf("Image %q is built for %s, but its context %q, image.%s, is built only for %s. "+
+						"Add %s to the platforms of image %q, or remove it from those of image %q.",
+						img.Name, p, name, dep.Name, strings.Join(dep.Platforms, ", "), p, dep.Name, img.Name),
+					Subject: &rng,
+				})
+			}
+		}
+	}
+	return diags
+}
+
 func cycleDiagnostic(img *Image, dep string, chain []string) *hcl.Diagnostic {
 	attr := "contexts"
 	if slices.Contains(img.DependsOn, dep) {
