@@ -67,6 +67,10 @@ func (b bareSolve) solve(ctx context.Context) error {
 		export = client.ExportEntry{Type: client.ExporterDocker, Attrs: attrs,
 			Output: func(map[string]string) (io.WriteCloser, error) { return os.Create(b.dest) }}
 	}
+	creds, err := dockerconfig.Load(dockerconfig.Dir())
+	if err != nil {
+		return fmt.Errorf("registry credentials: %w", err)
+	}
 	_, err = c.Solve(ctx, nil, client.SolveOpt{
 		Frontend: "dockerfile.v0",
 		FrontendAttrs: map[string]string{
@@ -78,7 +82,7 @@ func (b bareSolve) solve(ctx context.Context) error {
 		OCIStores:   map[string]content.Store{"base": store},
 		Exports:     []client.ExportEntry{export},
 		Session: []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
-			AuthConfigProvider: authprovider.LoadAuthConfig(dockerconfig.LoadDefaultConfigFile(io.Discard)),
+			AuthConfigProvider: authprovider.LoadAuthConfig(creds),
 		})},
 	}, nil)
 	return err
