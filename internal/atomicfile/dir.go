@@ -28,9 +28,13 @@ type Dir struct {
 }
 
 // CreateDir starts writing a directory tree for dest, creating dest's
-// parent directories. It fails when the parent cannot hold a new
+// parent directories. A dest that is a symbolic link stands for the
+// directory it points to. It fails when the parent cannot hold a new
 // directory.
 func CreateDir(dest string) (*Dir, error) {
+	if resolved, err := filepath.EvalSymlinks(dest); err == nil {
+		dest = resolved
+	}
 	parent := filepath.Dir(dest)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", dest, err)

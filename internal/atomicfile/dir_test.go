@@ -126,6 +126,29 @@ func TestDirMergesIntoDestination(t *testing.T) {
 	}
 }
 
+func TestDirIntoSymlinkedDestination(t *testing.T) {
+	target := filepath.Join(t.TempDir(), "target")
+	writeTree(t, target, map[string]string{"keep": "k"})
+	dest := filepath.Join(t.TempDir(), "out")
+	if err := os.Symlink(target, dest); err != nil {
+		t.Fatal(err)
+	}
+	d, err := CreateDir(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, d.Path, map[string]string{"new": "n"})
+	if err := d.Close(); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	if link, err := os.Readlink(dest); err != nil || link != target {
+		t.Errorf("after Close() %s is no longer a symlink to %s (%q, %v)", dest, target, link, err)
+	}
+	if diff := cmp.Diff(map[string]string{"keep": "k", "new": "n"}, readTree(t, target)); diff != "" {
+		t.Errorf("the symlink's directory after Close() (-want +got):\n%s", diff)
+	}
+}
+
 func TestDirAbortLeavesDestination(t *testing.T) {
 	dest := filepath.Join(t.TempDir(), "out")
 	before := map[string]string{"a": "old", "sub/b": "old"}
