@@ -120,15 +120,21 @@ func buildkitFindings(ctx context.Context, g *plan.Graph, gopts *globalOptions, 
 }
 
 // printFindings writes each finding as FILE:LINE:COL: severity: message
-// [rule], then how to fix it.
+// [rule], then how to fix it, and then the counts. Findings that read the
+// same, such as those of the images of one matrix, are written and counted
+// once.
 func printFindings(w io.Writer, findings []check.Finding) {
+	printed := make(map[string]bool)
+	errs, warns := 0, 0
 	for _, f := range findings {
 		loc := f.Location
 		loc.File = displayPath(loc.File)
-		fmt.Fprintf(w, "%s: %s: %s [%s]\n  fix: %s\n", loc, f.Severity, f.Message, f.Rule, f.Fix)
-	}
-	errs, warns := 0, 0
-	for _, f := range findings {
+		text := fmt.Sprintf("%s: %s: %s [%s]\n  fix: %s\n", loc, f.Severity, f.Message, f.Rule, f.Fix)
+		if printed[text] {
+			continue
+		}
+		printed[text] = true
+		io.WriteString(w, text)
 		switch f.Severity {
 		case check.Error:
 			errs++

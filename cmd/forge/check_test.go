@@ -107,3 +107,35 @@ func TestCheckReportsTagConflicts(t *testing.T) {
 		t.Errorf("forge check findings = %+v, want one %s", findings, check.TagConflict)
 	}
 }
+
+func TestCheckReportsAMatrixFindingOnce(t *testing.T) {
+	// The two images of the matrix share the context, which lacks a
+	// .dockerignore: one finding in the text, one per image in JSON.
+	dir := writeProject(t, map[string]string{
+		"forge.hcl": "image \"app\" {\n  matrix = { v = [\"1\", \"2\"] }\n  name   = \"app-${v}\"\n" +
+			"  args   = { V = v }\n}\n",
+		"Dockerfile": "FROM scratch\nUSER 1000\n",
+	})
+	file := filepath.Join(dir, "forge.hcl")
+	var stdout, stderr bytes.Buffer
+	run([]string{"check", "-f", file, "--no-buildkit"}, &stdout, &stderr)
+	if n := strings.Count(stdout.String(), check.MissingDockerignore); n != 1 ||
+		!strings.Contains(stdout.String(), "0 error(s), 1 warning(s)") {
+		t.Errorf("forge check printed %d %s findings, want 1:\n%s", n, check.MissingDockerignore, stdout.String())
+	}
+	stdout.Reset()
+	run([]string{"check", "-f", file, "--no-buildkit", "--json"}, &stdout, &stderr)
+	var findings []check.Finding
+	if err := json.Unmarshal(stdout.Bytes(), &findings); err != nil {
+		t.Fatalf("forge check --json: %v\n%s", err, stdout.String())
+	}
+	images := map[string]bool{}
+	for _, f := range findings {
+		if f.Rule == check.MissingDockerignore {
+			images[f.Image] = true
+		}
+	}
+	if !images["app-1"] || !images["app-2"] {
+		t.Errorf("forge check --json reports %s for images %v, want app-1 and app-2", check.MissingDockerignore, images)
+	}
+}

@@ -568,3 +568,59 @@ func platformsAttr(list string) string {
 	}
 	return "  platforms = " + list + "\n"
 }
+
+func TestBuildMatrix(t *testing.T) {
+	requireDaemon(t)
+	// Three combinations, two of them the same build: two solves, and each
+	// image's files show the value it was built with.
+	project := writeProject(t, map[string]string{
+		"forge.hcl": `
+image "app" {
+  matrix = { flavour = ["plain", "extra", "plain"], suffix = ["x"] }
+  name   = "app-${flavour}"
+  args   = { FLAVOUR = flavour }
+}
+service "web" {
+  image = image.app-extra
+}
+`,
+		"Dockerfile": "FROM scratch\nARG FLAVOUR\nCOPY ${FLAVOUR}.txt /flavour.txt\n",
+		"plain.txt":  "plain",
+		"extra.txt":  "extra",
+	})
+	e := newEnv(t)
+	res := e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "quiet")
+	if res.code == 0 || !strings.Contains(res.stderr, `Two combinations of the matrix are named "app-plain"`) {
+		t.Fatalf("forge build of a matrix naming two images alike: exit %d, want the duplicate reported\n%s",
+			res.code, res.stderr)
+	}
+	writeFileT(t, filepath.Join(project, "forge.hcl"), []byte(`
+image "app" {
+  matrix = { flavour = ["plain", "extra"], suffix = ["x"] }
+  name   = "app-${flavour}-${suffix}"
+  args   = { FLAVOUR = flavour }
+}
+service "web" {
+  image = image.app-extra-x
+}
+`))
+	dest := filepath.Join(t.TempDir(), "out")
+	res = e.forge("build", "-f", filepath.Join(project, "forge.hcl"), "--progress", "quiet",
+		"--output", "type=local,dest="+dest+"/{image}")
+	if res.code != 0 {
+		t.Fatalf("forge build: exit %d\n%s", res.code, res.stderr)
+	}
+	checkSolves(t, e, 2)
+	for image, want := range map[string]string{"app-plain-x": "plain", "app-extra-x": "extra"} {
+		if got, err := os.ReadFile(filepath.Join(dest, image, "flavour.txt")); err != nil || string(got) != want {
+			t.Errorf("%s was built with %q (%v), want %q", image, got, err, want)
+		}
+	}
+	m, err := manifest.Read(filepath.Join(project, manifest.DefaultName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc := m.Services["web"]; svc == nil || svc.Artifact != "app-extra-x" {
+		t.Errorf("the manifest runs web from %+v, want artifact app-extra-x", svc)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -280,9 +281,11 @@ func (l *loader) decode(body hcl.Body) hcl.Diagnostics {
 		return diags
 	}
 	diags = append(diags, l.decodeLocals(blocks["locals"])...)
-	l.ctx.Variables["image"] = refObject("image", imageRefType, blockNames(blocks["image"]))
+	images, imageDiags := l.expandImages(blocks["image"])
+	diags = append(diags, imageDiags...)
+	l.ctx.Variables["image"] = refObject("image", imageRefType, imageNames(blocks["image"], images))
 	l.ctx.Variables["service"] = refObject("service", serviceRefType, blockNames(blocks["service"]))
-	diags = append(diags, l.decodeBlocks(blocks)...)
+	diags = append(diags, l.decodeBlocks(images, blocks)...)
 	if diags.HasErrors() {
 		return diags
 	}
@@ -291,25 +294,37 @@ func (l *loader) decode(body hcl.Body) hcl.Diagnostics {
 	return append(diags, checkContextPlatforms(l.cfg)...)
 }
 
-func (l *loader) decodeBlocks(blocks map[string][]*hcl.Block) hcl.Diagnostics {
+// decodeBlocks decodes the images, then the service and task blocks.
+// Images of one block's matrix share its attributes, so a problem with one
+// is reported once, not for each image.
+func (l *loader) decodeBlocks(instances []imageInstance, blocks map[string][]*hcl.Block) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	seen := make(map[string]hcl.Range)
-	unique := func(block *hcl.Block) bool {
-		key := block.Type + "." + block.Labels[0]
+	unique := func(kind, name string, subject, decl hcl.Range) bool {
+		key := kind + "." + name
 		if prev, dup := seen[key]; dup {
-			diags = append(diags, duplicateBlock(block, prev))
+			diags = append(diags, duplicateBlock(kind, name, subject, decl, prev))
 			return false
 		}
-		seen[key] = block.DefRange
+		seen[key] = decl
 		return true
 	}
 	dir := l.cfg.Dir
-	images, imageDiags := decodeAll(blocks["image"], func(b *hcl.Block) (*Image, hcl.Diagnostics) {
-		return decodeImage(b, dir, l.ctx)
+	images, imageDiags := decodeAll(instances, func(inst imageInstance) (*Image, hcl.Diagnostics) {
+		return decodeImage(inst, dir, l.ctx)
 	})
-	for i, block := range blocks["image"] {
-		diags = append(diags, imageDiags[i]...)
-		if unique(block) {
+	var blockDiags hcl.Diagnostics // of the instances of one block so far
+	for i, inst := range instances {
+		if i == 0 || inst.block != instances[i-1].block {
+			blockDiags = nil
+		}
+		for _, d := range imageDiags[i] {
+			if !slices.ContainsFunc(blockDiags, func(have *hcl.Diagnostic) bool { return sameDiagnostic(have, d) }) {
+				blockDiags = append(blockDiags, d)
+				diags = append(diags, d)
+			}
+		}
+		if unique("image", inst.name, inst.nameRange, inst.block.DefRange) {
 			l.cfg.Images = append(l.cfg.Images, images[i])
 		}
 	}
@@ -318,7 +333,7 @@ func (l *loader) decodeBlocks(blocks map[string][]*hcl.Block) hcl.Diagnostics {
 	})
 	for i, block := range blocks["service"] {
 		diags = append(diags, serviceDiags[i]...)
-		if unique(block) {
+		if unique(block.Type, block.Labels[0], block.LabelRanges[0], block.DefRange) {
 			l.cfg.Services = append(l.cfg.Services, services[i])
 		}
 	}
@@ -327,17 +342,22 @@ func (l *loader) decodeBlocks(blocks map[string][]*hcl.Block) hcl.Diagnostics {
 	})
 	for i, block := range blocks["task"] {
 		diags = append(diags, taskDiags[i]...)
-		if unique(block) {
+		if unique(block.Type, block.Labels[0], block.LabelRanges[0], block.DefRange) {
 			l.cfg.Tasks = append(l.cfg.Tasks, tasks[i])
 		}
 	}
 	return diags
 }
 
+func sameDiagnostic(a, b *hcl.Diagnostic) bool {
+	return a.Severity == b.Severity && a.Summary == b.Summary && a.Detail == b.Detail &&
+		(a.Subject == nil) == (b.Subject == nil) && (a.Subject == nil || *a.Subject == *b.Subject)
+}
+
 // decodeAll decodes blocks on all CPUs, in batches, and returns the values
 // and diagnostics in the blocks' order. Decoding a block only reads the
 // evaluation context, so blocks decode independently.
-func decodeAll[T any](blocks []*hcl.Block, decode func(*hcl.Block) (T, hcl.Diagnostics)) ([]T, []hcl.Diagnostics) {
+func decodeAll[B, T any](blocks []B, decode func(B) (T, hcl.Diagnostics)) ([]T, []hcl.Diagnostics) {
 	const batch = 32
 	vals := make([]T, len(blocks))
 	diags := make([]hcl.Diagnostics, len(blocks))
@@ -356,6 +376,24 @@ func decodeAll[T any](blocks []*hcl.Block, decode func(*hcl.Block) (T, hcl.Diagn
 	return vals, diags
 }
 
+// imageNames returns the names image.NAME may refer to: those of the
+// instances, and the labels of blocks whose matrix could not be expanded,
+// so that references to them are not reported as well.
+func imageNames(blocks []*hcl.Block, instances []imageInstance) []string {
+	names := make([]string, 0, len(instances))
+	expanded := make(map[*hcl.Block]bool)
+	for _, inst := range instances {
+		names = append(names, inst.name)
+		expanded[inst.block] = true
+	}
+	for _, b := range blocks {
+		if !expanded[b] {
+			names = append(names, b.Labels[0])
+		}
+	}
+	return names
+}
+
 func blockNames(blocks []*hcl.Block) []string {
 	names := make([]string, 0, len(blocks))
 	for _, b := range blocks {
@@ -364,14 +402,21 @@ func blockNames(blocks []*hcl.Block) []string {
 	return names
 }
 
-func duplicateBlock(block *hcl.Block, prev hcl.Range) *hcl.Diagnostic {
+// duplicateBlock reports a second kind block named name, declared at decl
+// with its name at subject; the first is declared at prev.
+func duplicateBlock(kind, name string, subject, decl, prev hcl.Range) *hcl.Diagnostic {
+	detail := fmt.Sprintf("The name %q is already taken by the %s block at %s. Names must be unique.",
+		name, kind, prev)
+	if decl == prev {
+		detail = fmt.Sprintf("Two combinations of the matrix are named %q. The name must tell every "+
+			"combination apart: use each matrix variable in it.", name)
+	}
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagError,
-		Summary:  fmt.Sprintf("Duplicate %s block", block.Type),
-		Detail: fmt.Sprintf("The name %q is already taken by the %s block at %s. Names must be unique.",
-			block.Labels[0], block.Type, prev),
-		Subject: block.LabelRanges[0].Ptr(),
-		Context: block.DefRange.Ptr(),
+		Summary:  fmt.Sprintf("Duplicate %s block", kind),
+		Detail:   detail,
+		Subject:  subject.Ptr(),
+		Context:  decl.Ptr(),
 	}
 }
 

@@ -126,6 +126,9 @@ var imageSchema = &hcl.BodySchema{
 		{Name: "pull"},
 		{Name: "network"},
 		{Name: "depends_on"},
+		// Read by expandImages.
+		{Name: "matrix"},
+		{Name: "name"},
 	},
 }
 
@@ -139,13 +142,18 @@ type imageDecoder struct {
 	diags hcl.Diagnostics
 }
 
-func decodeImage(block *hcl.Block, dir string, ctx *hcl.EvalContext) (*Image, hcl.Diagnostics) {
+// decodeImage decodes the image inst declares, evaluating its attributes
+// in ctx with inst's matrix variables added.
+func decodeImage(inst imageInstance, dir string, ctx *hcl.EvalContext) (*Image, hcl.Diagnostics) {
+	block := inst.block
 	content, diags := block.Body.Content(imageSchema)
 	d := &imageDecoder{
-		img:   &Image{Name: block.Labels[0], DeclRange: block.DefRange, attrRanges: map[string]hcl.Range{}},
-		block: block, attrs: content.Attributes, ctx: ctx, dir: dir, diags: diags,
+		img:   &Image{Name: inst.name, DeclRange: block.DefRange, attrRanges: map[string]hcl.Range{}},
+		block: block, attrs: content.Attributes, ctx: matrixContext(ctx, inst.vars), dir: dir, diags: diags,
 	}
-	for name, attr := range content.Attributes {
+	delete(d.attrs, "matrix")
+	delete(d.attrs, "name")
+	for name, attr := range d.attrs {
 		d.img.attrRanges[name] = attr.Expr.Range()
 	}
 	d.decodeSources()
