@@ -299,9 +299,10 @@ func (l *loader) decode(body hcl.Body) hcl.Diagnostics {
 // is reported once, not for each image.
 func (l *loader) decodeBlocks(instances []imageInstance, blocks map[string][]*hcl.Block) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	seen := make(map[string]hcl.Range)
+	type blockName struct{ kind, name string }
+	seen := make(map[blockName]hcl.Range, len(instances)+len(blocks["service"])+len(blocks["task"]))
 	unique := func(kind, name string, subject, decl hcl.Range) bool {
-		key := kind + "." + name
+		key := blockName{kind, name}
 		if prev, dup := seen[key]; dup {
 			diags = append(diags, duplicateBlock(kind, name, subject, decl, prev))
 			return false

@@ -35,17 +35,17 @@ type Service struct {
 	DependsOn []string
 
 	DeclRange hcl.Range
-	// attrRanges holds the value range of each attribute set in the block;
-	// volumeRanges the range of each volume.
-	attrRanges   map[string]hcl.Range
+	// attrs holds the attributes set in the block; volumeRanges the range
+	// of each volume.
+	attrs        hcl.Attributes
 	volumeRanges []hcl.Range
 }
 
 // AttrRange returns the range of the named attribute's value, or the block
 // header's range when the attribute was not set.
 func (svc *Service) AttrRange(name string) hcl.Range {
-	if rng, ok := svc.attrRanges[name]; ok {
-		return rng
+	if attr, ok := svc.attrs[name]; ok {
+		return attr.Expr.Range()
 	}
 	return svc.DeclRange
 }
@@ -207,10 +207,7 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 func decodeService(block *hcl.Block, dir string, ctx *hcl.EvalContext) (*Service, hcl.Diagnostics) {
 	content, diags := block.Body.Content(serviceSchema)
 	d := &runDecoder{attrs: content.Attributes, ctx: ctx, dir: dir, diags: diags}
-	svc := &Service{Name: block.Labels[0], DeclRange: block.DefRange, attrRanges: map[string]hcl.Range{}}
-	for name, attr := range content.Attributes {
-		svc.attrRanges[name] = attr.Expr.Range()
-	}
+	svc := &Service{Name: block.Labels[0], DeclRange: block.DefRange, attrs: content.Attributes}
 	svc.Image = d.image()
 	svc.Command = d.list("command")
 	svc.Entrypoint = d.list("entrypoint")

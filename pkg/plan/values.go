@@ -6,6 +6,7 @@ import (
 
 	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -61,6 +62,12 @@ func eval(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics
 // (a variable without a valid value, say), without a diagnostic of its own.
 func attrValue(attr *hcl.Attribute, want cty.Type, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
 	val, diags := eval(attr.Expr, ctx)
+	return convertAttr(attr, val, diags, want, ctx)
+}
+
+// convertAttr is attrValue for a value already evaluated with diags.
+func convertAttr(attr *hcl.Attribute, val cty.Value, diags hcl.Diagnostics, want cty.Type,
+	ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
 	if diags.HasErrors() || !val.IsWhollyKnown() {
 		return cty.NullVal(want), diags
 	}
@@ -81,6 +88,9 @@ func attrValue(attr *hcl.Attribute, want cty.Type, ctx *hcl.EvalContext) (cty.Va
 func decodeString(attr *hcl.Attribute, ctx *hcl.EvalContext) (string, hcl.Diagnostics) {
 	if attr == nil {
 		return "", nil
+	}
+	if s, ok := literalString(attr.Expr); ok {
+		return s, nil
 	}
 	val, diags := attrValue(attr, cty.String, ctx)
 	if val.IsNull() {
@@ -104,7 +114,14 @@ func decodeStringList(attr *hcl.Attribute, ctx *hcl.EvalContext) ([]string, hcl.
 	if attr == nil {
 		return nil, nil
 	}
-	val, diags := attrValue(attr, cty.List(cty.String), ctx)
+	if out, ok := literalStrings(attr.Expr); ok {
+		return out, nil
+	}
+	val, diags := eval(attr.Expr, ctx)
+	if out, ok := knownStrings(val); ok && !diags.HasErrors() {
+		return out, diags
+	}
+	val, diags = convertAttr(attr, val, diags, cty.List(cty.String), ctx)
 	if val.IsNull() {
 		return nil, diags
 	}
@@ -122,7 +139,14 @@ func decodeStringMap(attr *hcl.Attribute, ctx *hcl.EvalContext) (map[string]stri
 	if attr == nil {
 		return nil, nil
 	}
-	val, diags := attrValue(attr, cty.Map(cty.String), ctx)
+	if out, ok := literalStringMap(attr.Expr); ok {
+		return out, nil
+	}
+	val, diags := eval(attr.Expr, ctx)
+	if out, ok := knownStringMap(val); ok && !diags.HasErrors() {
+		return out, diags
+	}
+	val, diags = convertAttr(attr, val, diags, cty.Map(cty.String), ctx)
 	if val.IsNull() {
 		return nil, diags
 	}
@@ -134,6 +158,111 @@ func decodeStringMap(attr *hcl.Attribute, ctx *hcl.EvalContext) (map[string]stri
 		out[k] = v.AsString()
 	}
 	return out, diags
+}
+
+// literalString returns the string that expr writes when expr is a
+// string literal, such as "run", without evaluating it. Most values in a
+// large configuration are literals, and reading them from the syntax tree
+// costs nothing.
+func literalString(expr hcl.Expression) (string, bool) {
+	tmpl, ok := expr.(*hclsyntax.TemplateExpr)
+	if !ok || !tmpl.IsStringLiteral() {
+		return "", false
+	}
+	val := tmpl.Parts[0].(*hclsyntax.LiteralValueExpr).Val
+	if val.Type() != cty.String || val.IsNull() || val.IsMarked() {
+		return "", false
+	}
+	return val.AsString(), true
+}
+
+// literalStrings returns the elements of a tuple written with string
+// literals only, such as ["run", "1"]. ok is false for any other
+// expression, which is then evaluated.
+func literalStrings(expr hcl.Expression) (out []string, ok bool) {
+	tuple, ok := expr.(*hclsyntax.TupleConsExpr)
+	if !ok {
+		return nil, false
+	}
+	out = make([]string, len(tuple.Exprs))
+	for i, elem := range tuple.Exprs {
+		if out[i], ok = literalString(elem); !ok {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// literalStringMap returns the entries of an object written with literal
+// keys and string literal values, such as { DEBUG = "false" }. ok is false
+// for any other expression, including one that repeats a key.
+func literalStringMap(expr hcl.Expression) (out map[string]string, ok bool) {
+	obj, ok := expr.(*hclsyntax.ObjectConsExpr)
+	if !ok {
+		return nil, false
+	}
+	out = make(map[string]string, len(obj.Items))
+	for _, item := range obj.Items {
+		key, ok := literalKey(item.KeyExpr)
+		if _, dup := out[key]; !ok || dup {
+			return nil, false
+		}
+		if out[key], ok = literalString(item.ValueExpr); !ok {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// literalKey returns the name an object key written as a bare word or a
+// string literal stands for.
+func literalKey(expr hcl.Expression) (string, bool) {
+	key, ok := expr.(*hclsyntax.ObjectConsKeyExpr)
+	if !ok || key.ForceNonLiteral {
+		return "", false
+	}
+	if word := hcl.ExprAsKeyword(key.Wrapped); word != "" {
+		return word, true
+	}
+	return literalString(key.Wrapped)
+}
+
+// knownStrings returns the elements of val when val is a known list or
+// tuple of known, non-null strings: the usual literal, which then needs no
+// conversion. ok is false for any other value, which attrValue converts or
+// reports.
+func knownStrings(val cty.Value) (out []string, ok bool) {
+	ty := val.Type()
+	if !val.IsKnown() || val.IsNull() || val.IsMarked() || !(ty.IsTupleType() || ty.IsListType()) {
+		return nil, false
+	}
+	out = make([]string, 0, val.LengthInt())
+	for it := val.ElementIterator(); it.Next(); {
+		_, v := it.Element()
+		if v.Type() != cty.String || !v.IsKnown() || v.IsNull() || v.IsMarked() {
+			return nil, false
+		}
+		out = append(out, v.AsString())
+	}
+	return out, true
+}
+
+// knownStringMap is knownStrings for a known map or object of known,
+// non-null strings.
+func knownStringMap(val cty.Value) (out map[string]string, ok bool) {
+	ty := val.Type()
+	if !val.IsKnown() || val.IsNull() || val.IsMarked() || !(ty.IsObjectType() || ty.IsMapType()) {
+		return nil, false
+	}
+	out = make(map[string]string, val.LengthInt())
+	for it := val.ElementIterator(); it.Next(); {
+		k, v := it.Element()
+		if v.Type() != cty.String || !v.IsKnown() || v.IsNull() || v.IsMarked() {
+			return nil, false
+		}
+		out[k.AsString()] = v.AsString()
+	}
+	return out, true
 }
 
 func nullElement(attr *hcl.Attribute) *hcl.Diagnostic {
