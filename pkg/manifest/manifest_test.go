@@ -303,6 +303,23 @@ func TestSchemaRejects(t *testing.T) {
 	}
 }
 
+func TestSchemaPromotionTime(t *testing.T) {
+	doc := `{"version": 1, "services": {}, "artifacts": {"a": {"images": ["a"], "tags": ["a:1"],
+		"digest": "sha256:00", "key": "sha256:00", "inputs": {"context": "."},
+		"promotions": [{"tag": "a:2", "at": "AT"}]}}}`
+	for at, valid := range map[string]bool{
+		"2026-12-03T10:00:00Z":      true,
+		"2026-12-03T10:00:00+01:00": true,
+		"yesterday":                 false,
+		"2026-12-03 10:00":          false,
+	} {
+		err := Validate([]byte(strings.Replace(doc, "AT", at, 1)), "m.json")
+		if valid && err != nil || !valid && (err == nil || !strings.Contains(err.Error(), "date-time")) {
+			t.Errorf("Validate(promotion at %q) = %v, want valid = %v", at, err, valid)
+		}
+	}
+}
+
 func TestUpdateConcurrent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), DefaultName)
 	var wg sync.WaitGroup
