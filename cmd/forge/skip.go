@@ -74,7 +74,7 @@ func newSkipChecks(ctx context.Context, g *plan.Graph, prev *manifest.Manifest, 
 		started:      time.Now(),
 		stderr:       opts.stderr,
 	}
-	cache := fingerprint.OpenCache(fingerprintCachePath())
+	cache := fingerprint.OpenCache(fingerprintCacheDir())
 	s.cache = cache
 	var wg sync.WaitGroup
 	for _, n := range g.Exported() {
@@ -96,18 +96,18 @@ func newSkipChecks(ctx context.Context, g *plan.Graph, prev *manifest.Manifest, 
 	return s
 }
 
-// fingerprintCachePath returns where forge keeps file digests between
-// builds: $XDG_CACHE_HOME/forge/file-digests.json.
-func fingerprintCachePath() string {
+// fingerprintCacheDir returns where forge keeps file digests between
+// builds: $XDG_CACHE_HOME/forge/file-digests.
+func fingerprintCacheDir() string {
 	dir := os.Getenv("XDG_CACHE_HOME")
 	if dir == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
-			return filepath.Join(os.TempDir(), "forge-file-digests.json")
+			return filepath.Join(os.TempDir(), "forge-file-digests")
 		}
 		dir = filepath.Join(home, ".cache")
 	}
-	return filepath.Join(dir, "forge", "file-digests.json")
+	return filepath.Join(dir, "forge", "file-digests")
 }
 
 // fingerprint waits for the fingerprint of the node named name.

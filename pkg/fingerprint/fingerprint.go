@@ -153,7 +153,7 @@ func (p *printer) hashTree(ctx context.Context, label, root string, excludes []s
 				}
 				fmt.Fprintf(h, "-> %q\n", target)
 			case fi.Mode().IsRegular():
-				digest, err := p.cache.fileDigest(filepath.Join(root, path))
+				digest, err := p.cache.fileDigest(root, path)
 				if err != nil {
 					return err
 				}

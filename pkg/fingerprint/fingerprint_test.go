@@ -1,8 +1,12 @@
 package fingerprint
 
 import (
+	"errors"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -166,7 +170,7 @@ func TestCacheAgreesAndNoticesChanges(t *testing.T) {
 		return os.Chtimes(p, old, old)
 	})
 	app := appNode(t, dir)
-	cachePath := filepath.Join(t.TempDir(), "digests.json")
+	cachePath := filepath.Join(t.TempDir(), "digests")
 	compute := func(cache *Cache) string {
 		fp, err := Node(t.Context(), app, nil, cache)
 		if err != nil {
@@ -192,12 +196,13 @@ func TestCacheAgreesAndNoticesChanges(t *testing.T) {
 	// planted in it shows through.
 	path := filepath.Join(dir, "app", "main.py")
 	planted := OpenCache(cachePath)
-	entry, ok := planted.entries[path]
+	tree := planted.tree(filepath.Join(dir, "app"))
+	entry, ok := tree.loaded["main.py"]
 	if !ok {
 		t.Fatalf("the saved cache has no entry for %s", path)
 	}
 	entry.Digest = strings.Repeat("0", 64)
-	planted.entries[path] = entry
+	tree.loaded["main.py"] = entry
 	if compute(planted) == uncached {
 		t.Error("the saved cache was not used: the file was read again")
 	}
@@ -222,6 +227,73 @@ func TestCacheAgreesAndNoticesChanges(t *testing.T) {
 	if got := compute(OpenCache(cachePath)); got == uncached {
 		t.Error("the cache hid a changed file")
 	}
+}
+
+// TestCacheKeepsWhatExists checks that the cache forgets removed files,
+// keeps files the last build did not look at while they are unchanged,
+// and removes the files of trees no build has used for MaxTreeAge.
+func TestCacheKeepsWhatExists(t *testing.T) {
+	dir := project(t)
+	old := time.Now().Add(-time.Hour)
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		return os.Chtimes(p, old, old)
+	})
+	cacheDir := filepath.Join(t.TempDir(), "digests")
+	root := filepath.Join(dir, "app")
+	build := func() map[string]cacheEntry {
+		t.Helper()
+		cache := OpenCache(cacheDir)
+		// The files changed less than two seconds ago (their change
+		// times cannot be set back): open as if the build started later.
+		cache.started = time.Now().Add(5 * time.Second)
+		if _, err := Node(t.Context(), appNode(t, dir), nil, cache); err != nil {
+			t.Fatal(err)
+		}
+		if err := cache.Save(); err != nil {
+			t.Fatal(err)
+		}
+		return OpenCache(cacheDir).tree(root).loaded
+	}
+	if files := build(); len(files) != 3 {
+		t.Fatalf("cached files of app = %v, want Dockerfile, .dockerignore and main.py", keys(files))
+	}
+	remove(t, dir, "app/main.py")
+	if files := build(); len(files) != 2 || files["main.py"] != (cacheEntry{}) {
+		t.Errorf("cached files after removing main.py = %v, want it forgotten", keys(files))
+	}
+
+	// A file the build's filter no longer lets through stays cached while
+	// it is unchanged: another image may read the tree through another
+	// filter.
+	writeFile(t, dir, "app/.dockerignore", "staticfiles\nDockerfile\n")
+	os.Chtimes(filepath.Join(dir, "app/.dockerignore"), old, old)
+	if _, ok := build()["Dockerfile"]; !ok {
+		t.Error("the cache forgot an unchanged file the build's filter left out")
+	}
+
+	// A tree unused for MaxTreeAge is removed; the tree in use is kept,
+	// however old its file.
+	stale := filepath.Join(cacheDir, treeFileName("/gone"))
+	if err := os.WriteFile(stale, []byte(`{"root": "/gone", "files": {}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	longAgo := time.Now().Add(-MaxTreeAge - time.Hour)
+	for _, p := range []string{stale, filepath.Join(cacheDir, treeFileName(root))} {
+		if err := os.Chtimes(p, longAgo, longAgo); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build()
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the file of a tree unused for %v is still there (stat: %v)", MaxTreeAge, err)
+	}
+	if _, err := os.Stat(filepath.Join(cacheDir, treeFileName(root))); err != nil {
+		t.Errorf("the file of the tree in use was removed: %v", err)
+	}
+}
+
+func keys(m map[string]cacheEntry) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 func TestSinceSeesFilesChangedDuringTheBuild(t *testing.T) {
