@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -48,7 +49,17 @@ func runPlan(ctx context.Context, opts *planOptions) error {
 	return printPlan(opts.stdout, g, opts.json)
 }
 
-func printPlan(w io.Writer, g *plan.Graph, asJSON bool) error {
+// printPlan writes the plan of g to out, as text or as JSON, in one
+// buffered write.
+func printPlan(out io.Writer, g *plan.Graph, asJSON bool) error {
+	w := bufio.NewWriter(out)
+	if err := writePlan(w, g, asJSON); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+func writePlan(w io.Writer, g *plan.Graph, asJSON bool) error {
 	d := plan.Describe(g)
 	if asJSON {
 		enc := json.NewEncoder(w)
