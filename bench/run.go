@@ -307,8 +307,9 @@ func (e *benchEnv) forgeBuild(n int, kind string) (sample, error) {
 }
 
 func (e *benchEnv) noop() (sample, error) {
-	args := []string{"build", "-f", filepath.Join(e.projectDir(), "forge.hcl"), "--no-check", "--push"}
-	if err := os.WriteFile(filepath.Join(e.projectDir(), "forge.hcl"), []byte(e.forgeConfig(3, "noop")), 0o644); err != nil {
+	config := filepath.Join(e.projectDir(), "forge.hcl")
+	args := []string{"build", "-f", config, "--no-check", "--push"}
+	if err := os.WriteFile(config, []byte(e.forgeConfig(3, "noop")), 0o644); err != nil {
 		return sample{}, err
 	}
 	if _, err := e.timed(e.command(e.cfg.forge, args...)); err != nil {

@@ -88,7 +88,8 @@ func (l *loader) decodeVariables(blocks []*hcl.Block) hcl.Diagnostics {
 			continue
 		}
 		if prev := findVariable(vars, v.Name); prev != nil {
-			diags = append(diags, duplicateBlock(block.Type, block.Labels[0], block.LabelRanges[0], block.DefRange, prev.DeclRange))
+			diags = append(diags, duplicateBlock(block.Type, block.Labels[0], block.LabelRanges[0],
+				block.DefRange, prev.DeclRange))
 			continue
 		}
 		vars = append(vars, v)
