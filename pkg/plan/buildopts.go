@@ -32,6 +32,10 @@ func (d *imageDecoder) secrets() []Secret {
 	}
 	var out []Secret
 	for i, v := range val.AsValueSlice() {
+		if v.IsNull() {
+			d.add(hcl.Diagnostics{nullElementAt(attr, i)})
+			continue
+		}
 		s := Secret{
 			ID:   ctyString(v.GetAttr("id")),
 			Env:  ctyString(v.GetAttr("env")),

@@ -1,12 +1,14 @@
 package plan
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
 )
 
 func TestHostileSources(t *testing.T) {
@@ -62,5 +64,50 @@ func TestSymlinkedContextOutsideProject(t *testing.T) {
 	want := []diag{{Pos: "2:13", Summary: "Path outside the project", Detail: "is outside"}}
 	if diff := cmp.Diff(want, got, diagComparer); diff != "" {
 		t.Errorf("Load(symlinked context) mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestOddValuesAreLocatedErrors gives every attribute of every block values
+// of the wrong shape (nulls inside lists and objects among them): each
+// must load, or fail with located errors, and never crash.
+func TestOddValuesAreLocatedErrors(t *testing.T) {
+	values := []string{
+		`null`, `[null]`, `["a", null]`, `[[]]`, `{ a = null }`, `{ a = [null] }`, `{}`, `[{}]`,
+		`[{ id = null }]`, `[{ source = null, target = null }]`, `""`, `1`, `true`, `[1]`,
+		`tostring(null)`, `{ a = { b = null } }`,
+	}
+	blocks := []struct {
+		schema *hcl.BodySchema
+		format string
+	}{
+		{imageSchema, "image \"app\" {\n  %s = %s\n}\n"},
+		{serviceSchema, "service \"web\" {\n  image = image.base\n  %s = %s\n}\n"},
+		{taskSchema, "task \"t\" {\n  image = image.base\n  command = [\"x\"]\n  %s = %s\n}\n"},
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM scratch\n")
+	path := filepath.Join(dir, "forge.hcl")
+	for _, b := range blocks {
+		for _, attr := range b.schema.Attributes {
+			for _, value := range values {
+				block := strings.Replace(fmt.Sprintf(b.format, attr.Name, value), "  image = image.base\n  image =", "  image =", 1)
+				src := "image \"base\" {}\n" + block
+				t.Run(fmt.Sprintf("%s=%s", attr.Name, value), func(t *testing.T) {
+					cfg, diags := NewParser().Parse([]byte(src), path, LoadOptions{})
+					for _, d := range errorsOnly(diags) {
+						if d.Subject == nil {
+							t.Errorf("Parse(%q): error %q has no location", src, d.Summary)
+						}
+					}
+					if diags.HasErrors() {
+						return
+					}
+					g, err := New(cfg)
+					if err == nil {
+						Describe(g)
+					}
+				})
+			}
+		}
 	}
 }

@@ -197,7 +197,7 @@ func describeCombination(combo map[string]cty.Value) string {
 	var parts []string
 	for _, key := range slices.Sorted(maps.Keys(combo)) {
 		v := combo[key]
-		if v.Type() == cty.String {
+		if v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
 			parts = append(parts, fmt.Sprintf("%s=%q", key, v.AsString()))
 		} else {
 			parts = append(parts, fmt.Sprintf("%s=%s", key, v.GoString()))

@@ -317,11 +317,25 @@ func (d *runDecoder) volumes() []Volume {
 	}
 	val, diags := eval(attr.Expr, d.ctx)
 	d.add(diags)
-	if diags.HasErrors() || !val.IsWhollyKnown() || val.IsNull() || !val.CanIterateElements() {
+	if diags.HasErrors() || !val.IsWhollyKnown() || val.IsNull() {
+		return nil
+	}
+	if ty := val.Type(); !ty.IsListType() && !ty.IsTupleType() && !ty.IsSetType() {
+		d.add(hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Incorrect attribute value type",
+			Detail: "volumes takes a list of \"SOURCE:TARGET[:OPTIONS]\" strings and " +
+				"{ source, target } objects, as in [\"./data:/data:z\"].",
+			Subject: attr.Expr.Range().Ptr(),
+		}})
 		return nil
 	}
 	var out []Volume
 	for i, v := range val.AsValueSlice() {
+		if v.IsNull() {
+			d.add(hcl.Diagnostics{nullElementAt(attr, i)})
+			continue
+		}
 		vol, err := d.volume(v)
 		if err != nil {
 			d.add(hcl.Diagnostics{{

@@ -274,6 +274,16 @@ func nullElement(attr *hcl.Attribute) *hcl.Diagnostic {
 	}
 }
 
+// nullElementAt reports that element i of a list attribute is null.
+func nullElementAt(attr *hcl.Attribute, i int) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Null value not allowed",
+		Detail:   fmt.Sprintf("Element %d of %q is null.", i+1, attr.Name),
+		Subject:  elemRange(attr, i),
+	}
+}
+
 // mapKeyRange returns the range of key's entry in a map-literal attribute,
 // or the whole value's range when the entry cannot be found.
 func mapKeyRange(attr *hcl.Attribute, key string) *hcl.Range {
