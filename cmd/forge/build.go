@@ -156,14 +156,14 @@ func (o *buildOptions) outputs(ctx context.Context) (buildkit.Outputs, error) {
 	for _, spec := range o.cacheFrom {
 		c, err := plan.ParseCache(spec)
 		if err != nil {
-			return out, &usageError{fmt.Errorf("--cache-from %s: %w", spec, err)}
+			return out, &usageError{fmt.Errorf("--cache-from: %w", err)}
 		}
 		out.CacheFrom = append(out.CacheFrom, c)
 	}
 	for _, spec := range o.cacheTo {
 		c, err := plan.ParseCache(spec)
 		if err != nil {
-			return out, &usageError{fmt.Errorf("--cache-to %s: %w", spec, err)}
+			return out, &usageError{fmt.Errorf("--cache-to: %w", err)}
 		}
 		out.CacheTo = append(out.CacheTo, c)
 	}

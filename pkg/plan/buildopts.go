@@ -116,7 +116,7 @@ func (d *imageDecoder) caches(name string) []Cache {
 			d.add(hcl.Diagnostics{{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid cache entry",
-				Detail:   fmt.Sprintf("%q: %s.", spec, err),
+				Detail:   fmt.Sprintf("%s.", err),
 				Subject:  elemRange(d.attrs[name], i),
 			}})
 			continue
@@ -141,10 +141,11 @@ func ParseCache(spec string) (Cache, error) {
 		return Cache{}, fmt.Errorf("not a comma-separated list: %w", err)
 	}
 	c := Cache{Attrs: make(map[string]string)}
-	for _, f := range fields {
+	for i, f := range fields {
 		k, v, ok := strings.Cut(f, "=")
 		if !ok {
-			return Cache{}, fmt.Errorf("%q is not KEY=VALUE", f)
+			// The field is not quoted: it may be part of a credential.
+			return Cache{}, fmt.Errorf("field %d is not KEY=VALUE", i+1)
 		}
 		if k == "type" {
 			c.Type = v
@@ -158,11 +159,12 @@ func ParseCache(spec string) (Cache, error) {
 	return c, nil
 }
 
-// String returns the cache in BuildKit's CSV form.
+// String returns the cache in BuildKit's CSV form, for people and the
+// manifest: credentials are replaced by xxxxx (see redactCacheAttr).
 func (c Cache) String() string {
 	parts := []string{"type=" + c.Type}
 	for _, k := range sortedKeys(c.Attrs) {
-		parts = append(parts, k+"="+c.Attrs[k])
+		parts = append(parts, k+"="+redactCacheAttr(k, c.Attrs[k]))
 	}
 	return strings.Join(parts, ",")
 }

@@ -58,7 +58,7 @@ func (c NamedContext) String() string {
 	case ContextLocal:
 		return c.Path
 	default:
-		return c.Ref
+		return redactURL(c.Ref)
 	}
 }
 

@@ -1,0 +1,66 @@
+package plan
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://user:TOKEN@github.com/org/repo.git#main:dir", "https://xxxxx@github.com/org/repo.git#main:dir"},
+		{"https://TOKEN@github.com/org/repo.git", "https://xxxxx@github.com/org/repo.git"},
+		{"https://a:b@c@host:8443/x?y=1", "https://xxxxx@host:8443/x?y=1"},
+		{"https://github.com/org/repo.git#main", "https://github.com/org/repo.git#main"},
+		{"https://host/path@with-at", "https://host/path@with-at"},
+		{"git@github.com:org/repo.git", "git@github.com:org/repo.git"},
+		{"registry.example.com/cache:app", "registry.example.com/cache:app"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := redactURL(tt.in); got != tt.want {
+			t.Errorf("redactURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestCredentialsNeverDescribed checks that the credentials cache entries
+// and URL contexts carry reach neither the plan's description nor the
+// strings the manifest records, and that the build still gets them.
+func TestCredentialsNeverDescribed(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM scratch\n")
+	path := filepath.Join(dir, "forge.hcl")
+	writeFile(t, path, `image "app" {
+  cache_from = ["type=gha,token=CANARY1,scope=app", "type=s3,region=eu,bucket=b,access_key_id=CANARY2,secret_access_key=CANARY3,session_token=CANARY4"]
+  cache_to   = ["type=azblob,account_url=https://acct:CANARY5@example.blob.core.windows.net,secret_access_key=CANARY6"]
+  contexts   = { src = "https://x-access-token:CANARY7@github.com/org/repo.git#main" }
+}
+`)
+	cfg, diags := NewParser().Load(path, LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	g, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	described, err := json.Marshal(Describe(g))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := g.Node("app").Image
+	shown := []string{string(described), img.Contexts["src"].String()}
+	for _, c := range append(img.CacheFrom, img.CacheTo...) {
+		shown = append(shown, c.String())
+	}
+	for _, s := range shown {
+		if strings.Contains(s, "CANARY") {
+			t.Errorf("a credential is shown: %s", s)
+		}
+	}
+	if img.CacheFrom[0].Attrs["token"] != "CANARY1" || !strings.Contains(img.Contexts["src"].Ref, "CANARY7") {
+		t.Error("the build's own cache and context settings lost their credentials")
+	}
+}
