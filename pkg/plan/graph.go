@@ -266,27 +266,32 @@ func checkTagConflicts(nodes []*Node) hcl.Diagnostics {
 				owner[canonicalTag(tag)] = n
 				continue
 			}
-			rng := n.tagRange(tag)
-			diags = append(diags, &hcl.Diagnostic{
+			rng, inFile := n.tagRange(tag)
+			d := &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Tag produced by two different builds",
 				Detail: fmt.Sprintf("Images %s and %s both claim the tag %q but build different "+
 					"inputs, so one would overwrite the other. Give each its own tag.",
 					prev.Name, n.Name, tag),
-				Subject: &rng,
-			})
+			}
+			if inFile {
+				d.Subject = &rng
+			} else {
+				d.Detail += fmt.Sprintf(" The tags of %s come from --set.", n.Name)
+			}
+			diags = append(diags, d)
 		}
 	}
 	return diags
 }
 
 // tagRange returns where the first of n's image blocks to declare tag
-// declared it.
-func (n *Node) tagRange(tag string) hcl.Range {
+// declared it; inFile is false when the tag was given with --set.
+func (n *Node) tagRange(tag string) (rng hcl.Range, inFile bool) {
 	if rng, ok := n.tagRanges[tag]; ok {
-		return rng
+		return rng, true
 	}
-	return n.Image.AttrRange("tags")
+	return hcl.Range{}, false
 }
 
 // canonicalTag returns tag in its fully qualified form, so that app:1 and

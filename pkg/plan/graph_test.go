@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -262,6 +263,26 @@ func TestNewTagConflict(t *testing.T) {
 	want := []diag{{Pos: "6:20", Summary: "Tag produced by two different builds", Detail: "Images a and b"}}
 	if diff := cmp.Diff(want, summarize(path, diags...), diagComparer); diff != "" {
 		t.Errorf("New() diagnostics mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestNewTagConflictFromSet(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM scratch\n")
+	path := filepath.Join(dir, "forge.hcl")
+	writeFile(t, path, "image \"a\" {\n  tags = [\"app:1\"]\n}\n"+
+		"image \"b\" {\n  target = \"other\"\n}\n")
+	cfg, diags := NewParser().Load(path, LoadOptions{Set: []string{"b.tags=app:1"}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	_, err := New(cfg)
+	if !errors.As(err, &diags) || len(diags) != 1 {
+		t.Fatalf("New() error = %v, want one diagnostic", err)
+	}
+	if diags[0].Subject != nil || !strings.Contains(diags[0].Detail, "--set") {
+		t.Errorf("New() = %v at %v, want no place in forge.hcl and a detail naming --set",
+			diags[0], diags[0].Subject)
 	}
 }
 

@@ -294,8 +294,18 @@ func (d *imageDecoder) decodeBuildSettings() {
 func (d *imageDecoder) decodeOutputs() {
 	img := d.img
 	img.Tags = d.stringList("tags")
-	if d.attrs["tags"] == nil {
+	if img.Tags == nil {
+		// Absent or null: the default.
 		img.Tags = []string{img.Name + ":latest"}
+	}
+	if len(img.Tags) == 0 {
+		d.add(hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "No tags",
+			Detail: fmt.Sprintf("An image needs at least one tag to be pushed, loaded or run. "+
+				"Leave tags out for %s:latest.", img.Name),
+			Subject: d.attrs["tags"].Expr.Range().Ptr(),
+		}})
 	}
 	d.add(checkTags(img.Tags, d.attrs["tags"], d.block))
 	img.tagRanges = make(map[string]hcl.Range, len(img.Tags))

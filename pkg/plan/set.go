@@ -160,12 +160,16 @@ func setList(img *Image, attr, value, dir string) error {
 		img.DockerfileInline = ""
 		return setDockerfile(img, value, dir)
 	case "tags":
+		if len(values) == 0 {
+			return fmt.Errorf("an image needs at least one tag")
+		}
 		for _, t := range values {
 			if err := checkTag(t); err != nil {
 				return fmt.Errorf("tag %q: %w", t, err)
 			}
 		}
-		img.Tags = values
+		// The tags are no longer where forge.hcl writes its own.
+		img.Tags, img.tagRanges = values, nil
 	case "platforms":
 		img.Platforms = nil
 		for _, v := range values {

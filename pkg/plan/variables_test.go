@@ -289,6 +289,7 @@ func TestSetErrors(t *testing.T) {
 		{"app.context=next", "no Dockerfile at"},
 		{"app.context=/", "outside"},
 		{"app.dockerfile=../../../config.go", "outside"},
+		{"app.tags=", "at least one tag"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.set, func(t *testing.T) {

@@ -1,0 +1,4 @@
+# want: 3:10 | No tags | Leave tags out for app:latest
+image "app" {
+  tags = []
+}
