@@ -130,12 +130,15 @@ func TestPushSkipAndRelease(t *testing.T) {
 	project := writeProject(t, map[string]string{
 		"forge.hcl": fmt.Sprintf(`
 image "app" {
-  args = { RELEASE = "1" }
-  tags = ["%[1]s:1", "%[1]s:latest"]
+  args     = { RELEASE = "1" }
+  tags     = ["%[1]s:1", "%[1]s:latest"]
+  # A local named context holding the manifest: the manifest each build
+  # writes must not make the next one rebuild.
+  contexts = { project = "." }
 }
 service "web" { image = image.app }
 `, repo),
-		"Dockerfile": "FROM scratch\nARG RELEASE\nCOPY main.txt /main.txt\n",
+		"Dockerfile": "FROM scratch\nARG RELEASE\nCOPY main.txt /main.txt\nCOPY --from=project . /project/\n",
 		"main.txt":   "first\n",
 	})
 	file := filepath.Join(project, "forge.hcl")

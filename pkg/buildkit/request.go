@@ -109,15 +109,9 @@ func (r *request) addImage(img *plan.Image, l locals) (map[string]string, error)
 }
 
 func (r *request) addSources(img *plan.Image, l locals, attrs map[string]string) error {
-	contextFS, err := fsutil.NewFS(img.Context)
+	contextFS, err := r.localFS(img.Context)
 	if err != nil {
 		return fmt.Errorf("image %s: build context: %w", img.Name, err)
-	}
-	if own := img.ForgeFiles(r.forgeFiles); len(own) > 0 {
-		contextFS, err = fsutil.NewFilterFS(contextFS, &fsutil.FilterOpt{ExcludePatterns: own})
-		if err != nil {
-			return fmt.Errorf("image %s: build context: %w", img.Name, err)
-		}
 	}
 	r.mounts[l.context()] = contextFS
 	dockerfileDir := filepath.Dir(img.Dockerfile)
@@ -176,6 +170,20 @@ func frontendAttrs(img *plan.Image) map[string]string {
 	return attrs
 }
 
+// localFS returns the directory dir as the build sees it: without the
+// files forge writes, so that a manifest written into a context does not
+// change what the next build reads.
+func (r *request) localFS(dir string) (fsutil.FS, error) {
+	fs, err := fsutil.NewFS(dir)
+	if err != nil {
+		return nil, err
+	}
+	if own := plan.ForgeFilesIn(dir, r.forgeFiles); len(own) > 0 {
+		return fsutil.NewFilterFS(fs, &fsutil.FilterOpt{ExcludePatterns: own})
+	}
+	return fs, nil
+}
+
 // addContexts passes img's named contexts that are not other image blocks.
 func (r *request) addContexts(img *plan.Image, l locals, attrs map[string]string) error {
 	for name, c := range img.Contexts {
@@ -186,7 +194,7 @@ func (r *request) addContexts(img *plan.Image, l locals, attrs map[string]string
 		case plan.ContextURL:
 			attrs[key] = c.Ref
 		case plan.ContextLocal:
-			fs, err := fsutil.NewFS(c.Path)
+			fs, err := r.localFS(c.Path)
 			if err != nil {
 				return fmt.Errorf("image %s: context %s: %w", img.Name, name, err)
 			}

@@ -114,7 +114,12 @@ func (p *printer) write(ctx context.Context, n *plan.Node) error {
 	sort.Strings(names)
 	for _, name := range names {
 		if c := img.Contexts[name]; c.Kind == plan.ContextLocal {
-			if err := p.hashTree(ctx, "named "+name, c.Path, nil); err != nil {
+			excludes, err := c.IgnorePatterns()
+			if err != nil {
+				return fmt.Errorf("image %s: context %s: %w", img.Name, name, err)
+			}
+			excludes = append(excludes, plan.ForgeFilesIn(c.Path, p.forgeFiles)...)
+			if err := p.hashTree(ctx, "named "+name, c.Path, excludes); err != nil {
 				return err
 			}
 		}

@@ -40,6 +40,7 @@ func project(t *testing.T) string {
 		"app/.dockerignore":     "staticfiles\n",
 		"app/staticfiles/a.css": "body {}\n",
 		"assets/logo.svg":       "<svg/>\n",
+		"assets/.dockerignore":  "drafts\n",
 	}
 	for name, content := range files {
 		path := filepath.Join(dir, name)
@@ -69,7 +70,8 @@ func appNode(t *testing.T, dir string, vars ...string) *plan.Node {
 
 func fingerprint(t *testing.T, dir string, vars ...string) string {
 	t.Helper()
-	fp, err := Node(t.Context(), appNode(t, dir, vars...), []string{filepath.Join(dir, "app", "forge.manifest.json")}, nil)
+	forgeFiles := []string{filepath.Join(dir, "app", "forge.manifest.json"), filepath.Join(dir, "assets", "meta.json")}
+	fp, err := Node(t.Context(), appNode(t, dir, vars...), forgeFiles, nil)
 	if err != nil {
 		t.Fatalf("Node() error: %v", err)
 	}
@@ -90,6 +92,7 @@ func TestNodeChangesWithEveryInput(t *testing.T) {
 		{"the .dockerignore", func(t *testing.T, dir string) { writeFile(t, dir, "app/.dockerignore", "") }, nil},
 		{"a build arg", func(*testing.T, string) {}, []string{"release=2"}},
 		{"a local named context", func(t *testing.T, dir string) { writeFile(t, dir, "assets/logo.svg", "<svg></svg>") }, nil},
+		{"a local named context's .dockerignore", func(t *testing.T, dir string) { writeFile(t, dir, "assets/.dockerignore", "") }, nil},
 		{"an image context's Dockerfile", func(t *testing.T, dir string) { writeFile(t, dir, "base/Dockerfile", "FROM scratch\nENV A=1\n") }, nil},
 		{"a symlink's target", func(t *testing.T, dir string) {
 			if err := os.Symlink("main.py", filepath.Join(dir, "app", "link")); err != nil {
@@ -117,6 +120,10 @@ func TestNodeIgnoresWhatTheBuildDoesNotSee(t *testing.T) {
 		{"an ignored file", func(t *testing.T, dir string) { writeFile(t, dir, "app/staticfiles/b.css", "x") }},
 		{"a file outside every context", func(t *testing.T, dir string) { writeFile(t, dir, "README.md", "x") }},
 		{"a file forge writes", func(t *testing.T, dir string) { writeFile(t, dir, "app/forge.manifest.json", "{}") }},
+		{"a file forge writes in a named context", func(t *testing.T, dir string) { writeFile(t, dir, "assets/meta.json", "{}") }},
+		{"a file a named context's .dockerignore leaves out", func(t *testing.T, dir string) {
+			writeFile(t, dir, "assets/drafts/logo.svg", "<svg/>")
+		}},
 		{"a modification time", func(t *testing.T, dir string) {
 			path := filepath.Join(dir, "app", "main.py")
 			if err := os.Chtimes(path, time0, time0); err != nil {

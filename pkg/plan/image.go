@@ -541,13 +541,35 @@ func (img *Image) IgnorePatterns() ([]string, error) {
 	if !ok {
 		return nil, nil
 	}
-	data, err := os.ReadFile(path)
+	patterns, err := readIgnoreFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", img.Name, err)
 	}
+	return patterns, nil
+}
+
+// IgnorePatterns returns the patterns of the .dockerignore at the root of
+// a local named context, which the Dockerfile frontend applies to it, or
+// none when there is none. It fails when the file cannot be read.
+func (c NamedContext) IgnorePatterns() ([]string, error) {
+	if c.Kind != ContextLocal {
+		return nil, nil
+	}
+	path := filepath.Join(c.Path, ".dockerignore")
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil
+	}
+	return readIgnoreFile(path)
+}
+
+func readIgnoreFile(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
 	patterns, err := ignorefile.ReadAll(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("image %s: reading %s: %w", img.Name, path, err)
+		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	return patterns, nil
 }
@@ -557,13 +579,20 @@ func (img *Image) IgnorePatterns() ([]string, error) {
 // context: a manifest written next to forge.hcl must not become an input
 // of the images built from that directory.
 func (img *Image) ForgeFiles(paths []string) []string {
+	return ForgeFilesIn(img.Context, paths)
+}
+
+// ForgeFilesIn returns patterns, relative to dir, that exclude the files
+// forge writes (paths) that lie inside dir: the build context of an
+// image, or a local named context.
+func ForgeFilesIn(dir string, paths []string) []string {
 	var patterns []string
 	for _, p := range paths {
 		abs, err := filepath.Abs(p)
 		if err != nil {
 			continue
 		}
-		rel, err := filepath.Rel(img.Context, abs)
+		rel, err := filepath.Rel(dir, abs)
 		if err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
 			patterns = append(patterns, filepath.ToSlash(rel))
 		}
