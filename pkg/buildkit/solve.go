@@ -176,7 +176,9 @@ func solveOpt(n *plan.Node, out Outputs, req *request) (client.SolveOpt, error) 
 }
 
 // addTree registers the locals and session services of n and of every node
-// it needs, each under its own local names.
+// solved with it, each under its own local names: the images its named
+// contexts name, and theirs. A depends_on dependency is built in a solve
+// of its own, so its secrets and entitlements stay out of this one.
 func addTree(n *plan.Node, req *request, seen map[*plan.Node]bool) error {
 	if seen[n] {
 		return nil
@@ -187,7 +189,15 @@ func addTree(n *plan.Node, req *request, seen map[*plan.Node]bool) error {
 		return err
 	}
 	req.attrs[n.Name] = attrs
-	for _, dep := range n.Deps {
+	for _, name := range slices.Sorted(maps.Keys(n.Image.Contexts)) {
+		c := n.Image.Contexts[name]
+		if c.Kind != plan.ContextImage {
+			continue
+		}
+		dep := depNode(n, c.Image)
+		if dep == nil {
+			return fmt.Errorf("image %s: no build node for context %s (image.%s)", n.Name, name, c.Image)
+		}
 		if err := addTree(dep, req, seen); err != nil {
 			return err
 		}

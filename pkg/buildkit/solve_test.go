@@ -242,7 +242,7 @@ func TestSolveOptImageTree(t *testing.T) {
 		img := &plan.Image{Name: name, Context: dir, Dockerfile: filepath.Join(dir, "Dockerfile"),
 			Tags: []string{name + ":1"}}
 		mod(img)
-		return &plan.Node{Name: name, Image: img}
+		return &plan.Node{Name: name, Image: img, Images: []string{name}}
 	}
 	// app uses base as a named context; both read the npm secret and
 	// forward the default SSH agent, and base runs on the host's network.
@@ -284,6 +284,24 @@ func TestSolveOptImageTree(t *testing.T) {
 	base.Image.Secrets[0].Env = "OTHER_TOKEN"
 	if _, err := solveOpt(app, Outputs{}, newRequest()); err == nil || !strings.Contains(err.Error(), `"npm"`) {
 		t.Errorf("solveOpt() with a secret id of two sources: %v, want an error naming it", err)
+	}
+
+	// An image app only depends_on is solved on its own: its secrets and
+	// network are none of this solve's business.
+	base.Image.Secrets[0].Env = "NPM_TOKEN"
+	base.Image.Network = ""
+	tools := image("tools", func(img *plan.Image) {
+		img.Secrets = []plan.Secret{{ID: "npm", Env: "TOOLS_TOKEN"}}
+		img.Network = "host"
+	})
+	app.Deps = append(app.Deps, tools)
+	opt, err = solveOpt(app, Outputs{}, newRequest())
+	if err != nil {
+		t.Fatalf("solveOpt() with a depends_on dependency: %v", err)
+	}
+	if len(opt.AllowedEntitlements) != 0 {
+		t.Errorf("solveOpt() entitlements = %v, want none: only tools, built apart, uses the host network",
+			opt.AllowedEntitlements)
 	}
 }
 
