@@ -150,7 +150,7 @@ func (s *skipChecks) recorded(ctx context.Context, n *plan.Node) digest.Digest {
 func (s *skipChecks) skip(ctx context.Context, n *plan.Node) (*buildkit.Result, bool) {
 	art := s.prev.Artifacts[n.Name]
 	switch {
-	case art == nil, n.Image.NoCache, n.Image.Pull, s.files:
+	case art == nil, n.Image.NoCache, n.Image.Pull, s.files, readsURL(n):
 		return nil, false
 	case art.Key != n.Key.String(), !slices.Equal(art.Tags, n.Image.Tags):
 		return nil, false
@@ -174,6 +174,19 @@ func (s *skipChecks) skip(ctx context.Context, n *plan.Node) (*buildkit.Result, 
 	}
 	fmt.Fprintf(s.stderr, "%s: inputs unchanged since %s was built; not rebuilt\n", n.Name, art.Digest)
 	return &buildkit.Result{Digest: digest.Digest(art.Digest), ConfigDigest: digest.Digest(art.ConfigDigest)}, true
+}
+
+// readsURL reports whether n, or an image it is built from, has a named
+// context fetched from a URL, such as a git branch: what it holds now is
+// not known without fetching it, so such an image is always solved, and
+// BuildKit's cache makes that cheap when nothing moved.
+func readsURL(n *plan.Node) bool {
+	for _, c := range n.Image.Contexts {
+		if c.Kind == plan.ContextURL {
+			return true
+		}
+	}
+	return slices.ContainsFunc(n.Deps, readsURL)
 }
 
 // builtFor returns the platforms n is built for: those it names, or the

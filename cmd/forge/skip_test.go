@@ -56,6 +56,30 @@ func TestSkipNeedsWhatTheRecordedBuildDid(t *testing.T) {
 	}
 }
 
+func TestSkipNeverTrustsURLContexts(t *testing.T) {
+	project := writeProject(t, map[string]string{
+		"forge.hcl": "image \"lib\" {\n  contexts = { src = \"https://example.com/lib.git#main\" }\n}\n" +
+			"image \"app\" {\n  contexts = { lib = image.lib }\n}\nimage \"plain\" {\n  target = \"x\"\n}\n",
+		"Dockerfile": "FROM scratch\n",
+	})
+	g := planProject(t, project)
+	fp := digest.FromString("inputs")
+	done := make(chan struct{})
+	close(done)
+	prev := manifest.New()
+	s := &skipChecks{prev: prev, stderr: io.Discard, fingerprints: map[string]*pending{}}
+	for _, n := range g.Nodes {
+		prev.Artifacts[n.Name] = &manifest.Artifact{Images: n.Images, Tags: n.Image.Tags,
+			Digest: digest.FromString(n.Name).String(), Key: n.Key.String(), Fingerprint: fp.String()}
+		s.fingerprints[n.Name] = &pending{done: done, fp: fp}
+	}
+	for name, want := range map[string]bool{"lib": false, "app": false, "plain": true} {
+		if _, got := s.skip(t.Context(), g.Node(name)); got != want {
+			t.Errorf("skip(%s) = %t, want %t", name, got, want)
+		}
+	}
+}
+
 func TestRecordedFingerprintFailureIsAWarning(t *testing.T) {
 	project := writeProject(t, map[string]string{
 		"forge.hcl":  "image \"app\" {}\n",
