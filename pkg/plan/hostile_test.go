@@ -111,3 +111,15 @@ func TestOddValuesAreLocatedErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestTooManyImages(t *testing.T) {
+	var src strings.Builder
+	for i := range MaxImages + 1 {
+		fmt.Fprintf(&src, "image \"i%d\" {}\n", i)
+	}
+	_, diags := NewParser().Parse([]byte(src.String()), filepath.Join(t.TempDir(), "forge.hcl"), LoadOptions{})
+	if !diags.HasErrors() || diags[0].Summary != "Too many images" || diags[0].Subject == nil ||
+		diags[0].Subject.Start.Line != MaxImages+1 {
+		t.Errorf("Parse(%d image blocks) = %v, want Too many images at the last block", MaxImages+1, diags)
+	}
+}

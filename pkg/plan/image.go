@@ -322,7 +322,7 @@ func (d *imageDecoder) decodeOutputs() {
 
 func (d *imageDecoder) platforms() []string {
 	specs := d.stringList("platforms")
-	var out []string
+	var out, given []string
 	for i, spec := range specs {
 		p, err := platforms.Parse(spec)
 		if err != nil {
@@ -334,7 +334,17 @@ func (d *imageDecoder) platforms() []string {
 			}})
 			continue
 		}
-		out = append(out, platforms.Format(platforms.Normalize(p)))
+		name := platforms.Format(platforms.Normalize(p))
+		if j := slices.Index(out, name); j >= 0 {
+			d.add(hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Duplicate platform",
+				Detail:   fmt.Sprintf("%q is the platform %s, listed already as %q.", spec, name, given[j]),
+				Subject:  elemRange(d.attrs["platforms"], i),
+			}})
+			continue
+		}
+		out, given = append(out, name), append(given, spec)
 	}
 	return out
 }

@@ -63,6 +63,9 @@ func (l *loader) expandImages(blocks []*hcl.Block) ([]imageInstance, hcl.Diagnos
 				})
 			}
 			out = append(out, imageInstance{block: block, name: block.Labels[0], nameRange: block.LabelRanges[0]})
+			if len(out) > MaxImages {
+				return nil, append(diags, tooManyImages("", block.DefRange))
+			}
 			continue
 		}
 		combos, moreDiags := l.matrixCombinations(matrix)
@@ -74,16 +77,24 @@ func (l *loader) expandImages(blocks []*hcl.Block) ([]imageInstance, hcl.Diagnos
 		diags = append(diags, moreDiags...)
 		out = append(out, instances...)
 		if len(out) > MaxImages {
-			return nil, append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Too many images",
-				Detail: fmt.Sprintf("With this matrix the configuration declares more than %d images.",
-					MaxImages),
-				Subject: matrix.Expr.Range().Ptr(),
-			})
+			return nil, append(diags, tooManyImages("With this matrix the", matrix.Expr.Range()))
 		}
 	}
 	return out, diags
+}
+
+// tooManyImages reports a configuration of more than MaxImages images, at
+// the block or matrix that went over. lead starts the detail's sentence.
+func tooManyImages(lead string, at hcl.Range) *hcl.Diagnostic {
+	if lead == "" {
+		lead = "The"
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Too many images",
+		Detail:   fmt.Sprintf("%s configuration declares more than %d images.", lead, MaxImages),
+		Subject:  at.Ptr(),
+	}
 }
 
 // matrixCombinations evaluates a matrix attribute and returns every

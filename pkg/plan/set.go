@@ -177,7 +177,11 @@ func setList(img *Image, attr, value, dir string) error {
 			if err != nil {
 				return err
 			}
-			img.Platforms = append(img.Platforms, platforms.Format(platforms.Normalize(p)))
+			name := platforms.Format(platforms.Normalize(p))
+			if slices.Contains(img.Platforms, name) {
+				return fmt.Errorf("platform %q is listed twice", name)
+			}
+			img.Platforms = append(img.Platforms, name)
 		}
 	case "cache_from", "cache_to":
 		return setCaches(img, attr, values)

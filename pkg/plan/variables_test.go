@@ -290,6 +290,7 @@ func TestSetErrors(t *testing.T) {
 		{"app.context=/", "outside"},
 		{"app.dockerfile=../../../config.go", "outside"},
 		{"app.tags=", "at least one tag"},
+		{"app.platforms=linux/arm64,linux/arm64/v8", "listed twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.set, func(t *testing.T) {
