@@ -3,21 +3,43 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 )
 
 // printDiagnostics writes each diagnostic as FILE:LINE:COL, its severity and
-// summary, the source line with the range underlined, and the detail.
+// summary, the source line with the range underlined, and the detail:
+// first those about no place in a file (flags, the environment), then the
+// others in the order of their places, so that the output is the same in
+// every run.
 func printDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics) {
-	for _, d := range diags {
+	for _, d := range slices.SortedStableFunc(slices.Values(diags), byPlace) {
 		writeDiagnostic(w, files, d)
 	}
+}
+
+func byPlace(a, b *hcl.Diagnostic) int {
+	switch {
+	case a.Subject == nil || b.Subject == nil:
+		return cmp.Compare(boolInt(a.Subject != nil), boolInt(b.Subject != nil))
+	case a.Subject.Filename != b.Subject.Filename:
+		return strings.Compare(a.Subject.Filename, b.Subject.Filename)
+	}
+	return cmp.Compare(a.Subject.Start.Byte, b.Subject.Start.Byte)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func writeDiagnostic(w io.Writer, files map[string]*hcl.File, d *hcl.Diagnostic) {

@@ -162,7 +162,7 @@ func (d *runDecoder) env() (map[string]string, []string) {
 	env, diags := decodeStringMap(d.attrs["env"], d.ctx)
 	d.add(diags)
 	secret := d.list("secret_env")
-	for name := range env {
+	for _, name := range sortedKeys(env) {
 		if !envName.MatchString(name) {
 			d.add(hcl.Diagnostics{{
 				Severity: hcl.DiagError,
