@@ -291,6 +291,7 @@ func (l *loader) decode(body hcl.Body) hcl.Diagnostics {
 	}
 	diags = append(diags, l.applySet()...)
 	diags = append(diags, checkCycles(l.cfg)...)
+	diags = append(diags, checkServiceCycles(l.cfg)...)
 	return append(diags, checkContextPlatforms(l.cfg)...)
 }
 

@@ -28,38 +28,85 @@ func imageDeps(img *Image) []string {
 // checkCycles reports every loop of image dependencies with its chain,
 // pointing at the attribute that closes the loop.
 func checkCycles(cfg *Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	names := make([]string, len(cfg.Images))
+	for i, img := range cfg.Images {
+		names[i] = img.Name
+	}
+	for _, chain := range findCycles(names, func(name string) []string {
+		if img := cfg.Image(name); img != nil {
+			return imageDeps(img)
+		}
+		return nil
+	}) {
+		from := chain[len(chain)-2]
+		diags = append(diags, cycleDiagnostic(cfg.Image(from), chain[len(chain)-1], chain))
+	}
+	return diags
+}
+
+// checkServiceCycles reports every loop of services' depends_on: such
+// services could never start.
+func checkServiceCycles(cfg *Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	names := make([]string, len(cfg.Services))
+	for i, svc := range cfg.Services {
+		names[i] = svc.Name
+	}
+	for _, chain := range findCycles(names, func(name string) []string {
+		if svc := cfg.Service(name); svc != nil {
+			return svc.DependsOn
+		}
+		return nil
+	}) {
+		rng := cfg.Service(chain[len(chain)-2]).AttrRange("depends_on")
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Dependency cycle between services",
+			Detail: fmt.Sprintf("The services wait for each other in a loop, so none could start: %s. "+
+				"Break the loop by removing one of these references.",
+				"service."+strings.Join(chain, " → service.")),
+			Subject: &rng,
+		})
+	}
+	return diags
+}
+
+// findCycles walks the graph of names and deps in order and returns the
+// chain of each loop it finds, from the first name of the loop back to it.
+func findCycles(names []string, deps func(string) []string) [][]string {
 	const (
 		visiting = 1
 		done     = 2
 	)
-	state := make(map[string]int)
+	state := make(map[string]int, len(names))
+	for _, name := range names {
+		state[name] = 0
+	}
 	var stack []string
-	var diags hcl.Diagnostics
-	var visit func(img *Image)
-	visit = func(img *Image) {
-		state[img.Name] = visiting
-		stack = append(stack, img.Name)
-		for _, dep := range imageDeps(img) {
-			switch state[dep] {
-			case 0:
-				if next := cfg.Image(dep); next != nil {
-					visit(next)
-				}
-			case visiting:
+	var chains [][]string
+	var visit func(name string)
+	visit = func(name string) {
+		state[name] = visiting
+		stack = append(stack, name)
+		for _, dep := range deps(name) {
+			switch st, known := state[dep]; {
+			case known && st == 0:
+				visit(dep)
+			case st == visiting:
 				i := slices.Index(stack, dep)
-				chain := append(slices.Clone(stack[i:]), dep)
-				diags = append(diags, cycleDiagnostic(img, dep, chain))
+				chains = append(chains, append(slices.Clone(stack[i:]), dep))
 			}
 		}
 		stack = stack[:len(stack)-1]
-		state[img.Name] = done
+		state[name] = done
 	}
-	for _, img := range cfg.Images {
-		if state[img.Name] == 0 {
-			visit(img)
+	for _, name := range names {
+		if state[name] == 0 {
+			visit(name)
 		}
 	}
-	return diags
+	return chains
 }
 
 // checkContextPlatforms reports images built for a platform that an image
