@@ -122,10 +122,7 @@ func runBuild(ctx context.Context, opts *buildOptions) error {
 	if err != nil {
 		return err
 	}
-	outputs.ForgeFiles = []string{path}
-	if opts.metadataFile != "" {
-		outputs.ForgeFiles = append(outputs.ForgeFiles, opts.metadataFile)
-	}
+	outputs.ForgeFiles = writtenFiles(g, outputs, path, opts.metadataFile)
 	checks := newSkipChecks(ctx, g, prev, outputs, opts)
 
 	c, err := connect(ctx, opts.globalOptions, opts.stderr)
@@ -147,6 +144,36 @@ func runBuild(ctx context.Context, opts *buildOptions) error {
 	}
 	checks.save()
 	return report(g, results, path, opts)
+}
+
+// writtenFiles returns the files and directories this build writes: the
+// manifest, the metadata file, --output destinations and local cache
+// exports, each with the temporary names it is written under first. None
+// of them is ever part of what an image is built from, even inside its
+// context: a build would otherwise see its predecessor's output as a
+// changed input, and copy it into the image.
+func writtenFiles(g *plan.Graph, out buildkit.Outputs, manifestPath, metadataFile string) []string {
+	files := []string{manifestPath}
+	if metadataFile != "" {
+		files = append(files, metadataFile)
+	}
+	caches := slices.Clone(out.CacheTo)
+	for _, n := range g.Nodes {
+		caches = append(caches, n.Image.CacheTo...)
+		if out.Files != nil {
+			files = append(files, strings.ReplaceAll(out.Files.Dest, "{image}", n.Name))
+		}
+	}
+	for _, c := range caches {
+		if dest := c.Attrs["dest"]; c.Type == "local" && dest != "" {
+			files = append(files, dest)
+		}
+	}
+	for _, f := range slices.Clone(files) {
+		files = append(files, filepath.Join(filepath.Dir(f), "."+filepath.Base(f)+".*.tmp"))
+	}
+	slices.Sort(files)
+	return slices.Compact(files)
 }
 
 // outputs turns the output flags into buildkit.Outputs, checking them

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/forge-build/forge/pkg/buildkit"
+	"github.com/forge-build/forge/pkg/fingerprint"
 	"github.com/forge-build/forge/pkg/manifest"
 	"github.com/forge-build/forge/pkg/plan"
 )
@@ -108,4 +111,59 @@ func planProject(t *testing.T, project string) *plan.Graph {
 		t.Fatal(err)
 	}
 	return g
+}
+
+// TestWrittenFilesAreNoInputs checks that what a build writes into a
+// context (outputs, a local cache, their temporary names) does not change
+// the next build's fingerprint.
+func TestWrittenFilesAreNoInputs(t *testing.T) {
+	project := writeProject(t, map[string]string{
+		"forge.hcl":  "image \"app\" {\n  cache_to = [\"type=local,dest=" + "CACHE" + "\"]\n}\n",
+		"Dockerfile": "FROM scratch\nCOPY . /\n",
+		"main.txt":   "hi\n",
+	})
+	config := filepath.Join(project, "forge.hcl")
+	data, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(config, []byte(strings.Replace(string(data), "CACHE", filepath.Join(project, "cache"), 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := planProject(t, project)
+	out := buildkit.Outputs{Files: &buildkit.FileOutput{Type: "oci", Dest: filepath.Join(project, "out", "{image}.tar")}}
+	files := writtenFiles(g, out, filepath.Join(project, "forge.manifest.json"), filepath.Join(project, "meta.json"))
+	fp := func() digest.Digest {
+		t.Helper()
+		d, err := fingerprint.Node(t.Context(), g.Node("app"), files, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	// The directory holding the outputs is the user's: it is part of the
+	// context, as an empty directory, once it exists.
+	if err := os.Mkdir(filepath.Join(project, "out"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	before := fp()
+	for _, name := range []string{"forge.manifest.json", ".forge.manifest.json.123.tmp", "meta.json",
+		"out/app.tar", "out/.app.tar.456.tmp", "cache/index.json", ".cache.789.tmp/index.json"} {
+		path := filepath.Join(project, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("written"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if after := fp(); after != before {
+			t.Errorf("writing %s changed the fingerprint", name)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(project, "main.txt"), []byte("changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if fp() == before {
+		t.Error("a changed source file left the fingerprint alone")
+	}
 }
