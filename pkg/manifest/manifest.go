@@ -204,12 +204,13 @@ func decode(r io.Reader, path string) (*Manifest, error) {
 
 // Write stores m at path atomically: readers see either the previous file or
 // the whole new one, and a failed write leaves the previous file untouched.
+// A manifest that does not match the schema is not written.
 func Write(path string, m *Manifest) error {
 	data, err := encode(m)
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(path, data, 0o644)
+	return write(path, data)
 }
 
 func encode(m *Manifest) ([]byte, error) {
@@ -218,6 +219,15 @@ func encode(m *Manifest) ([]byte, error) {
 		return nil, fmt.Errorf("encoding manifest: %w", err)
 	}
 	return append(data, '\n'), nil
+}
+
+// write stores data at path atomically, unless it breaks the schema: forge
+// never writes a manifest it could not read back.
+func write(path string, data []byte) error {
+	if err := checkSchema(data, path); err != nil {
+		return fmt.Errorf("not writing it: %w", err)
+	}
+	return atomicfile.WriteFile(path, data, 0o644)
 }
 
 // Update applies change to the manifest at path and writes the result, while
@@ -251,7 +261,7 @@ func Update(path string, change func(*Manifest) error) error {
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
 		return nil
 	}
-	return atomicfile.WriteFile(path, data, 0o644)
+	return write(path, data)
 }
 
 func lockDir(dir string) (func(), error) {

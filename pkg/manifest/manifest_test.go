@@ -347,3 +347,19 @@ func TestUpdateConcurrent(t *testing.T) {
 		t.Errorf("after 20 concurrent updates the manifest holds %d artifacts, want 20", len(m.Artifacts))
 	}
 }
+
+func TestWriteRefusesWhatItCouldNotRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), DefaultName)
+	if err := os.WriteFile(path, []byte("previous"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := New()
+	m.Artifacts["app"] = &Artifact{Images: []string{"app"}, Digest: testDigest.String(), Key: testDigest.String()}
+	err := Write(path, m)
+	if err == nil || !strings.Contains(err.Error(), "schema") {
+		t.Errorf("Write(an artifact without tags) = %v, want a schema error", err)
+	}
+	if data, _ := os.ReadFile(path); string(data) != "previous" {
+		t.Errorf("Write() changed the file to %q after refusing", data)
+	}
+}
