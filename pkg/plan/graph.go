@@ -191,17 +191,21 @@ func mergedCycle(loop []*Node) *hcl.Diagnostic {
 	}
 }
 
-// mergeNodes groups the image blocks by content key, visiting them in
-// dependency order so that a block's key can include its dependencies'.
-// It returns the nodes in that order and the node of each image block.
+// mergeNodes groups the image blocks by content key. Keys are computed in
+// dependency order, so that a block's key can include its dependencies';
+// blocks are grouped in file order, so that a node is named after the
+// first of its blocks in the file. It returns the nodes in file order and
+// the node of each image block.
 func mergeNodes(cfg *Config) ([]*Node, map[string]*Node) {
 	keys := make(map[string]digest.Digest)
+	for _, img := range dependencyOrder(cfg) {
+		keys[img.Name] = contentKey(img, cfg.Dir, keys)
+	}
 	byKey := make(map[digest.Digest]*Node)
 	byImage := make(map[string]*Node)
 	var nodes []*Node
-	for _, img := range dependencyOrder(cfg) {
-		key := contentKey(img, cfg.Dir, keys)
-		keys[img.Name] = key
+	for _, img := range cfg.Images {
+		key := keys[img.Name]
 		n := byKey[key]
 		if n == nil {
 			clone := *img

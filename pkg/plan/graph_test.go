@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -433,4 +434,34 @@ image "y" {
 	if len(g.Nodes) != 2 {
 		t.Errorf("New() merged a docker-image context with a local one: %d node(s)", len(g.Nodes))
 	}
+}
+
+// TestNewNamesMergedNodesInFileOrder checks that a merged node is named
+// after its first block in the file, even when a dependency pulls a later
+// block forward.
+func TestNewNamesMergedNodesInFileOrder(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM scratch\n")
+	path := filepath.Join(dir, "forge.hcl")
+	writeFile(t, path, "image \"app\" {\n  target = \"app\"\n  depends_on = [image.base_ci]\n}\n"+
+		"image \"base\" {}\nimage \"base_ci\" {}\n")
+	g, err := New(mustLoad(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := g.Node("base_ci")
+	if n == nil || n.Name != "base" || !slices.Equal(n.Images, []string{"base", "base_ci"}) {
+		t.Errorf("merged node = %+v, want base with images base, base_ci", n)
+	}
+	if names := nodeNames(g.Nodes); !slices.Equal(names, []string{"base", "app"}) {
+		t.Errorf("node order = %v, want base before app, which needs it", names)
+	}
+}
+
+func nodeNames(nodes []*Node) []string {
+	var names []string
+	for _, n := range nodes {
+		names = append(names, n.Name)
+	}
+	return names
 }
