@@ -139,11 +139,20 @@ func runBuild(ctx context.Context, opts *buildOptions) error {
 		return err
 	}
 
-	if err := record(ctx, path, prev, g, results, checks, outputs, opts); err != nil {
+	// The images are built: an interrupt now still records them, so that
+	// the manifest holds what the registry or engine holds, and then ends
+	// the command as interrupted.
+	if err := record(context.WithoutCancel(ctx), path, prev, g, results, checks, outputs, opts); err != nil {
 		return err
 	}
 	checks.save()
-	return report(g, results, path, opts)
+	if err := report(g, results, path, opts); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted once the images were built; %s records them: %w", path, context.Cause(ctx))
+	}
+	return nil
 }
 
 // writtenFiles returns the files and directories this build writes: the
@@ -338,7 +347,7 @@ func record(ctx context.Context, path string, prev *manifest.Manifest, g *plan.G
 	built := make(map[string]manifest.Built, len(results))
 	for name, r := range results {
 		// A reused image's fingerprint is the one skip compared.
-		fp, err := checks.fingerprint(name)
+		fp, err := checks.fingerprint(ctx, name)
 		if !r.Skipped {
 			fp, err = checks.recorded(ctx, r.Node), nil
 		}

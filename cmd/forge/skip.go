@@ -55,9 +55,16 @@ type pending struct {
 	err  error
 }
 
-func (p *pending) wait() (digest.Digest, error) {
-	<-p.done
-	return p.fp, p.err
+// wait returns the fingerprint once computed, or ctx's error if ctx ends
+// first: a failed or interrupted build does not wait for a large context
+// to be hashed.
+func (p *pending) wait(ctx context.Context) (digest.Digest, error) {
+	select {
+	case <-p.done:
+		return p.fp, p.err
+	case <-ctx.Done():
+		return "", context.Cause(ctx)
+	}
 }
 
 func newSkipChecks(ctx context.Context, g *plan.Graph, prev *manifest.Manifest, out buildkit.Outputs,
@@ -111,8 +118,8 @@ func fingerprintCacheDir() string {
 }
 
 // fingerprint waits for the fingerprint of the node named name.
-func (s *skipChecks) fingerprint(name string) (digest.Digest, error) {
-	fp, err := s.fingerprints[name].wait()
+func (s *skipChecks) fingerprint(ctx context.Context, name string) (digest.Digest, error) {
+	fp, err := s.fingerprints[name].wait(ctx)
 	if err != nil {
 		return "", fmt.Errorf("image %s: %w", name, err)
 	}
@@ -128,7 +135,7 @@ func (s *skipChecks) fingerprint(name string) (digest.Digest, error) {
 // of the build may look older; the solve reads nothing that early, and the
 // two fingerprints then disagree if they saw different files.)
 func (s *skipChecks) recorded(ctx context.Context, n *plan.Node) digest.Digest {
-	before, err := s.fingerprint(n.Name)
+	before, err := s.fingerprint(ctx, n.Name)
 	if err == nil {
 		var after digest.Digest
 		after, err = fingerprint.Since(ctx, n, s.forgeFiles, s.cache, s.started)
@@ -163,7 +170,7 @@ func (s *skipChecks) skip(ctx context.Context, n *plan.Node) (*buildkit.Result, 
 	case !s.cachesExported(n, art):
 		return nil, false
 	}
-	if fp, err := s.fingerprint(n.Name); err != nil || art.Fingerprint != fp.String() {
+	if fp, err := s.fingerprint(ctx, n.Name); err != nil || art.Fingerprint != fp.String() {
 		return nil, false
 	}
 	switch {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -165,5 +166,14 @@ func TestWrittenFilesAreNoInputs(t *testing.T) {
 	}
 	if fp() == before {
 		t.Error("a changed source file left the fingerprint alone")
+	}
+}
+
+func TestFingerprintWaitEndsWithTheContext(t *testing.T) {
+	p := &pending{done: make(chan struct{})} // never computed
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := p.wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("wait(cancelled) = %v, want context.Canceled", err)
 	}
 }
