@@ -122,6 +122,9 @@ func runBuild(ctx context.Context, opts *buildOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := sameConfig(prev, path, g.Config.Filename); err != nil {
+		return err
+	}
 	outputs.ForgeFiles = writtenFiles(g, outputs, path, opts.metadataFile)
 	checks := newSkipChecks(ctx, g, prev, outputs, opts)
 
@@ -366,9 +369,23 @@ func record(ctx context.Context, path string, prev *manifest.Manifest, g *plan.G
 		}
 	}
 	return manifest.Update(path, func(m *manifest.Manifest) error {
+		if err := sameConfig(m, path, g.Config.Filename); err != nil {
+			return err
+		}
 		m.Config = configPath(path, g.Config.Filename)
 		return m.Record(g, built)
 	})
+}
+
+// sameConfig fails when the manifest at path records the builds of another
+// configuration file: recording this one's would drop that one's records
+// of images and services this one does not declare.
+func sameConfig(m *manifest.Manifest, path, config string) error {
+	if own := configPath(path, config); m.Config != "" && m.Config != own {
+		return &usageError{fmt.Errorf("%s records the builds of %s, not %s: give this configuration "+
+			"a manifest of its own with --manifest FILE, or move %s away", path, m.Config, own, path)}
+	}
+	return nil
 }
 
 // configPath returns the configuration file's path relative to the

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/forge-build/forge/pkg/buildkit"
+	"github.com/forge-build/forge/pkg/manifest"
 )
 
 func TestParseOutput(t *testing.T) {
@@ -47,5 +49,30 @@ func TestParseOutput(t *testing.T) {
 				t.Errorf("parseOutput(%q) = %+v, want %+v", tt.spec, *got, tt.want)
 			}
 		})
+	}
+}
+
+// TestBuildKeepsAnotherConfigsManifest checks that a build does not
+// record itself in a manifest another configuration file's builds wrote,
+// which would drop that configuration's records. It fails before any
+// builder is needed.
+func TestBuildKeepsAnotherConfigsManifest(t *testing.T) {
+	project := writeProject(t, map[string]string{
+		"forge.hcl":    "image \"app\" {}\n",
+		"forge.ci.hcl": "image \"tests\" {}\n",
+		"Dockerfile":   "FROM scratch\n",
+	})
+	path := filepath.Join(project, manifest.DefaultName)
+	m := manifest.New()
+	m.Config = "forge.hcl"
+	if err := manifest.Write(path, m); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr strings.Builder
+	code := run([]string{"build", "-f", filepath.Join(project, "forge.ci.hcl"), "--no-check"}, &stdout, &stderr)
+	if code != exitUsage || !strings.Contains(stderr.String(), "records the builds of forge.hcl") ||
+		!strings.Contains(stderr.String(), "--manifest") {
+		t.Errorf("forge build -f forge.ci.hcl = exit %d\n%s\nwant exit %d naming forge.hcl and --manifest",
+			code, stderr.String(), exitUsage)
 	}
 }
