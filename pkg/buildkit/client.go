@@ -28,7 +28,8 @@ type Client struct {
 	solves   singleflight.Group
 }
 
-// UnreachableError is returned by Connect when no daemon answers at Addr.
+// UnreachableError is returned by Connect when no daemon answers at Addr,
+// and by a build whose daemon stopped answering before it finished.
 type UnreachableError struct {
 	Addr string
 	Err  error

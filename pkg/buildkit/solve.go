@@ -21,7 +21,9 @@ import (
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/grpcerrors"
 	"github.com/opencontainers/go-digest"
+	"google.golang.org/grpc/codes"
 
 	"github.com/forge-build/forge/pkg/plan"
 )
@@ -108,6 +110,10 @@ func (c *Client) Solve(ctx context.Context, n *plan.Node, out Outputs,
 		}, status)
 	} else {
 		resp, err = c.bk.Solve(ctx, nil, opt, status)
+	}
+	if err != nil && ctx.Err() == nil && grpcerrors.Code(err) == codes.Unavailable {
+		// The daemon went away mid-build.
+		err = &UnreachableError{Addr: c.addr, Err: err}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("building image %s: %w", n.Name, err)
