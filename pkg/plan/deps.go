@@ -112,31 +112,55 @@ func findCycles(names []string, deps func(string) []string) [][]string {
 // checkContextPlatforms reports images built for a platform that an image
 // they use as a named context, built for several platforms, is not built
 // for: the build would have no result of it to use. A context built for
-// one platform, or for none (built for each platform of its user), fits
-// every platform.
+// one platform fits every platform. A context that names no platform is
+// built for each platform of its user, and so are the images it uses in
+// turn, which are checked against those platforms too.
 func checkContextPlatforms(cfg *Config) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, img := range cfg.Images {
-		for _, name := range sortedKeys(img.Contexts) {
-			c := img.Contexts[name]
-			dep := cfg.Image(c.Image)
-			if c.Kind != ContextImage || dep == nil || len(dep.Platforms) < 2 {
+		if len(img.Platforms) > 0 {
+			diags = append(diags, contextPlatforms(cfg, img, img, map[string]bool{img.Name: true})...)
+		}
+	}
+	return diags
+}
+
+// contextPlatforms checks the image contexts of user, built for the
+// platforms of root, which is user itself or an image that uses it through
+// contexts that name no platform.
+func contextPlatforms(cfg *Config, root, user *Image, seen map[string]bool) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, name := range sortedKeys(user.Contexts) {
+		c := user.Contexts[name]
+		dep := cfg.Image(c.Image)
+		if c.Kind != ContextImage || dep == nil {
+			continue
+		}
+		if len(dep.Platforms) == 0 && !seen[dep.Name] {
+			seen[dep.Name] = true
+			diags = append(diags, contextPlatforms(cfg, root, dep, seen)...)
+		}
+		if len(dep.Platforms) < 2 {
+			continue
+		}
+		for _, p := range root.Platforms {
+			if slices.Contains(dep.Platforms, p) {
 				continue
 			}
-			for _, p := range img.Platforms {
-				if slices.Contains(dep.Platforms, p) {
-					continue
-				}
-				rng := img.AttrRange("contexts")
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Named context not built for this platform",
-					Detail: fmt.Sprintf("Image %q is built for %s, but its context %q, image.%s, is built only for %s. "+
-						"Add %s to the platforms of image %q, or remove it from those of image %q.",
-						img.Name, p, name, dep.Name, strings.Join(dep.Platforms, ", "), p, dep.Name, img.Name),
-					Subject: &rng,
-				})
+			built := fmt.Sprintf("Image %q is built for %s", user.Name, p)
+			if user != root {
+				built = fmt.Sprintf("Image %q names no platform, so it is built for %s, a platform of "+
+					"image %q, which uses it", user.Name, p, root.Name)
 			}
+			rng := user.AttrRange("contexts")
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Named context not built for this platform",
+				Detail: fmt.Sprintf("%s, but its context %q, image.%s, is built only for %s. "+
+					"Add %s to the platforms of image %q, or remove it from those of image %q.",
+					built, name, dep.Name, strings.Join(dep.Platforms, ", "), p, dep.Name, root.Name),
+				Subject: &rng,
+			})
 		}
 	}
 	return diags
