@@ -9,7 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -51,22 +51,29 @@ func run(cfg config) ([]row, *benchEnv, error) {
 		return nil, nil, err
 	}
 	defer cleanup()
-	var rows []row
-	add := func(name, note string, fn func() (sample, error)) error {
-		r, err := e.measure(name, note, fn)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		rows = append(rows, r)
-		return nil
-	}
+	var scenarios []scenario
 	for _, s := range e.scenarios() {
-		if !cfg.only.MatchString(s.name) {
-			continue
+		if cfg.only.MatchString(s.name) {
+			scenarios = append(scenarios, s)
 		}
-		if err := add(s.name, s.note, s.fn); err != nil {
-			return nil, nil, err
+	}
+	// Runs go round the scenarios, so that a machine that speeds up or
+	// slows down over the benchmark (page cache, the builder's state)
+	// weighs on every scenario alike.
+	samples := make([][]sample, len(scenarios))
+	for range cfg.runs {
+		for i, s := range scenarios {
+			smp, err := s.fn()
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", s.name, err)
+			}
+			samples[i] = append(samples[i], smp)
+			fmt.Fprintf(os.Stderr, "%-44s %8.3fs %7.1f MB\n", s.name, smp.wall.Seconds(), float64(smp.peakKB)/1024)
 		}
+	}
+	rows := make([]row, len(scenarios))
+	for i, s := range scenarios {
+		rows[i] = median(s, samples[i])
 	}
 	return rows, e, nil
 }
@@ -124,22 +131,16 @@ func (e *benchEnv) scenarios() []scenario {
 	return out
 }
 
-// measure runs fn cfg.runs times and returns the medians.
-func (e *benchEnv) measure(name, note string, fn func() (sample, error)) (row, error) {
-	var walls []time.Duration
-	var peaks []int64
-	for range e.cfg.runs {
-		s, err := fn()
-		if err != nil {
-			return row{}, err
-		}
-		walls = append(walls, s.wall)
-		peaks = append(peaks, s.peakKB)
-		fmt.Fprintf(os.Stderr, "%-44s %8.3fs %7.1f MB\n", name, s.wall.Seconds(), float64(s.peakKB)/1024)
+// median returns the row of scenario s: the medians of its samples.
+func median(s scenario, samples []sample) row {
+	walls := make([]time.Duration, len(samples))
+	peaks := make([]int64, len(samples))
+	for i, smp := range samples {
+		walls[i], peaks[i] = smp.wall, smp.peakKB
 	}
-	sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
-	sort.Slice(peaks, func(i, j int) bool { return peaks[i] < peaks[j] })
-	return row{name: name, wall: walls[len(walls)/2], peakKB: peaks[len(peaks)/2], note: note}, nil
+	slices.Sort(walls)
+	slices.Sort(peaks)
+	return row{name: s.name, wall: walls[len(walls)/2], peakKB: peaks[len(peaks)/2], note: s.note}
 }
 
 // setup starts a builder and a registry of the benchmark's own and writes
