@@ -407,3 +407,34 @@ func importCompose(t *testing.T, compose string) (*Imported, *plan.Config) {
 	writeFiles(t, dir, map[string]string{"Dockerfile": "FROM scratch\n", "compose.yaml": compose})
 	return importProject(t, dir)
 }
+
+// TestImportReportQuotesNoSecret checks that the report on a value holding
+// compose variable syntax never quotes the value of a build arg or variable
+// whose name looks like a secret, while it quotes other values.
+func TestImportReportQuotesNoSecret(t *testing.T) {
+	const canary = "pa$$w0rd-canary"
+	got, _ := importCompose(t, `services:
+  web:
+    build:
+      context: .
+      args:
+        NPM_TOKEN: "`+canary+`"
+        GREETING: "hello $$USER"
+    environment:
+      DB_PASSWORD: "`+canary+`"
+      HOME_DIR: "$$HOME/app"
+`)
+	var quoted []string
+	for _, p := range got.Problems {
+		if strings.Contains(p.Message, "canary") {
+			t.Errorf("problem on %s quotes a secret's value: %s", p.Key, p.Message)
+		}
+		if strings.Contains(p.Message, `"`) {
+			quoted = append(quoted, p.Key)
+		}
+	}
+	slices.Sort(quoted)
+	if want := []string{"build.args.GREETING", "environment.HOME_DIR"}; !slices.Equal(quoted, want) {
+		t.Errorf("problems quoting their value: %v, want %v", quoted, want)
+	}
+}

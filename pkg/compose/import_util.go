@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/forge-build/forge/pkg/plan"
 )
 
 // reportUnconverted reports every key of v, a compose struct, that is set
@@ -59,13 +61,16 @@ var variableRef = regexp.MustCompile(`\$(\{|\$|[A-Za-z_])`)
 func hasVariable(s string) bool { return variableRef.MatchString(s) }
 
 // checkVariables reports compose variable syntax, which compose substitutes
-// when it loads the file and forge keeps as written.
+// when it loads the file and forge keeps as written. The report quotes the
+// value unless it spans lines or key names what looks like a secret: a
+// password holding a $ must not reach a terminal or a CI log.
 func (im *importer) checkVariables(service, key, value string) {
 	if !hasVariable(value) {
 		return
 	}
 	subject := "uses"
-	if !strings.Contains(value, "\n") {
+	name := key[strings.LastIndexByte(key, '.')+1:]
+	if !strings.Contains(value, "\n") && !plan.LooksSecret(name) {
 		subject = strconv.Quote(value) + " uses"
 	}
 	im.report(service, key, "%s compose variables ($VAR, ${VAR} or $$), which compose "+
