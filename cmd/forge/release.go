@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/distribution/reference"
@@ -73,7 +74,11 @@ func runRelease(ctx context.Context, opts *releaseOptions) error {
 	if err != nil {
 		return err
 	}
-	done, releaseErr := promote(ctx, m, names, opts.tags)
+	plan, err := releasePlan(m, names, opts.tags)
+	if err != nil {
+		return err
+	}
+	done, releaseErr := promote(ctx, m, plan)
 	// What did happen is printed and recorded even when a later tag
 	// failed: those tags have moved.
 	printErr := printPromotions(opts, done)
@@ -95,17 +100,23 @@ func runRelease(ctx context.Context, opts *releaseOptions) error {
 	return errors.Join(releaseErr, recordErr, printErr)
 }
 
-// releaseTargets returns the artifacts to release: the named ones, or all,
-// each of which must have been pushed.
+// releaseTargets returns the artifacts to release: the named ones, each of
+// which must have been pushed, or, when none is named, every pushed one.
 func releaseTargets(m *manifest.Manifest, images []string) ([]string, error) {
-	names := images
-	if len(names) == 0 {
-		for name := range m.Artifacts {
-			names = append(names, name)
+	if len(images) == 0 {
+		var names []string
+		for name, art := range m.Artifacts {
+			if art.Pushed {
+				names = append(names, name)
+			}
+		}
+		if len(names) == 0 {
+			return nil, &usageError{errors.New("the manifest records no pushed image; build with --push first")}
 		}
 		sort.Strings(names)
+		return names, nil
 	}
-	for _, name := range names {
+	for _, name := range images {
 		art := m.Artifacts[name]
 		if art == nil {
 			return nil, &usageError{fmt.Errorf("the manifest records no image %q", name)}
@@ -114,26 +125,63 @@ func releaseTargets(m *manifest.Manifest, images []string) ([]string, error) {
 			return nil, &usageError{fmt.Errorf("image %s was not pushed; build it with --push first", name)}
 		}
 	}
-	return names, nil
+	return images, nil
 }
 
-// promote tags every artifact's digest with each tag, in every repository
-// the artifact was pushed to, and records each promotion in m as it
-// succeeds. It stops at the first failure.
-func promote(ctx context.Context, m *manifest.Manifest, names, tags []string) ([]promotion, error) {
-	var done []promotion
-	now := time.Now().UTC().Format(time.RFC3339)
+// tagging is one registry-side tag release writes: dst, a REPO:TAG, is
+// made to point at digest, which src already names. images are the
+// artifacts it releases.
+type tagging struct {
+	images []string
+	src    string
+	dst    string
+	digest string
+}
+
+// releasePlan returns the taggings that give each artifact's digest each
+// tag in every repository the artifact was pushed to. Artifacts with the
+// same digest share a tagging; a REPO:TAG two different digests would
+// claim is refused before anything is tagged.
+func releasePlan(m *manifest.Manifest, names, tags []string) ([]*tagging, error) {
+	var plan []*tagging
+	byDst := make(map[string]*tagging)
 	for _, name := range names {
 		art := m.Artifacts[name]
 		for _, src := range repositories(art.Tags) {
 			for _, tag := range tags {
 				dst := src.repo + ":" + tag
-				if err := registry.Tag(ctx, src.tag, digest.Digest(art.Digest), dst); err != nil {
-					return done, fmt.Errorf("releasing %s: %w", name, err)
+				prev := byDst[dst]
+				switch {
+				case prev == nil:
+					t := &tagging{images: []string{name}, src: src.tag, dst: dst, digest: art.Digest}
+					byDst[dst] = t
+					plan = append(plan, t)
+				case prev.digest == art.Digest:
+					prev.images = append(prev.images, name)
+				default:
+					return nil, &usageError{fmt.Errorf("release would point %s at both %s (%s) and %s (%s), "+
+						"which were pushed to the same repository; release one of them: forge release --tag %s IMAGE",
+						dst, prev.images[0], prev.digest, name, art.Digest, tag)}
 				}
-				art.Promotions = append(art.Promotions, manifest.Promotion{Tag: dst, At: now})
-				done = append(done, promotion{Image: name, Tag: dst, Digest: art.Digest})
 			}
+		}
+	}
+	return plan, nil
+}
+
+// promote carries out plan, recording each promotion in m as it succeeds.
+// It stops at the first failure.
+func promote(ctx context.Context, m *manifest.Manifest, plan []*tagging) ([]promotion, error) {
+	done := []promotion{}
+	now := time.Now().UTC().Format(time.RFC3339)
+	for _, t := range plan {
+		if err := registry.Tag(ctx, t.src, digest.Digest(t.digest), t.dst); err != nil {
+			return done, fmt.Errorf("releasing %s: %w", strings.Join(t.images, ", "), err)
+		}
+		for _, name := range t.images {
+			art := m.Artifacts[name]
+			art.Promotions = append(art.Promotions, manifest.Promotion{Tag: t.dst, At: now})
+			done = append(done, promotion{Image: name, Tag: t.dst, Digest: t.digest})
 		}
 	}
 	return done, nil
