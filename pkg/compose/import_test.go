@@ -438,3 +438,27 @@ func TestImportReportQuotesNoSecret(t *testing.T) {
 		t.Errorf("problems quoting their value: %v, want %v", quoted, want)
 	}
 }
+
+// TestImportKeywordKeys checks that keys HCL reads as keywords come out
+// quoted, so that forge.hcl parses and keeps them as names.
+func TestImportKeywordKeys(t *testing.T) {
+	_, cfg := importCompose(t, `services:
+  web:
+    build:
+      context: .
+      args: {for: "1", "null": "2", "true": "3", in: "4", if: "5"}
+    environment: {for: a, "null": b, "false": c}
+`)
+	args := cfg.Image("web").Args
+	for name, want := range map[string]string{"for": "1", "null": "2", "true": "3", "in": "4", "if": "5"} {
+		if args[name] != want {
+			t.Errorf("args[%q] = %q, want %q", name, args[name], want)
+		}
+	}
+	env := cfg.Service("web").Env
+	for name, want := range map[string]string{"for": "a", "null": "b", "false": "c"} {
+		if env[name] != want {
+			t.Errorf("env[%q] = %q, want %q", name, env[name], want)
+		}
+	}
+}

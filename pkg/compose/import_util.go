@@ -153,12 +153,17 @@ func objectTokens(entries []objectEntry, oneLine bool) hclwrite.Tokens {
 	return append(toks, token(hclsyntax.TokenCBrace, "}"))
 }
 
+// keyTokens returns key as an object key: bare when it is an identifier
+// HCL reads as a name, quoted otherwise. Keywords are quoted: a bare null
+// or for would be read as a value or a for expression.
 func keyTokens(key string) hclwrite.Tokens {
-	if hclsyntax.ValidIdentifier(key) {
+	if hclsyntax.ValidIdentifier(key) && !hclKeywords[key] {
 		return hclwrite.TokensForIdentifier(key)
 	}
 	return stringTokens(key)
 }
+
+var hclKeywords = setOf("true", "false", "null", "for", "in", "if", "else", "endif", "endfor")
 
 func token(t hclsyntax.TokenType, s string) *hclwrite.Token {
 	return &hclwrite.Token{Type: t, Bytes: []byte(s)}
