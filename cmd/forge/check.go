@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/forge-build/forge/pkg/buildkit"
@@ -53,12 +55,24 @@ var errCheckFailed = errors.New("the checks found errors")
 func runCheck(ctx context.Context, opts *checkOptions) error {
 	// The configuration is checked before it is planned: the checks
 	// report what would stop the plan (tags claimed twice) as findings.
-	cfg, _, err := loadConfig(ctx, opts.file, opts.config, true, opts.stderr)
+	cfg, files, err := loadConfig(ctx, opts.file, opts.config, true, opts.stderr)
 	if err != nil {
 		return err
 	}
+	g, err := plan.New(cfg)
+	var planDiags hcl.Diagnostics
+	if errors.As(err, &planDiags) {
+		// Claimed tags are findings; anything else the planner refuses,
+		// such as a cycle, is the configuration's error.
+		if other := slices.DeleteFunc(planDiags, plan.TagConflict); len(other) > 0 {
+			printDiagnostics(opts.stderr, files, other)
+			return &usageError{fmt.Errorf("%w: %s is not valid", errReported, opts.file)}
+		}
+	} else if err != nil {
+		return &usageError{err}
+	}
 	findings := check.Run(cfg, check.Options{RuntimeSteps: opts.runtimeSteps})
-	if g, err := plan.New(cfg); err == nil && !opts.noBuildKit {
+	if g != nil && !opts.noBuildKit {
 		findings = append(findings, buildkitFindings(ctx, g, opts.globalOptions, opts.stderr)...)
 	}
 	if opts.json {

@@ -139,3 +139,32 @@ func TestCheckReportsAMatrixFindingOnce(t *testing.T) {
 		t.Errorf("forge check --json reports %s for images %v, want app-1 and app-2", check.MissingDockerignore, images)
 	}
 }
+
+// TestCheckReportsPlanErrors checks that a configuration the planner
+// refuses for a reason other than a claimed tag fails forge check as an
+// invalid configuration, with the planner's located diagnostic, and is not
+// passed off as a tag-conflict finding.
+func TestCheckReportsPlanErrors(t *testing.T) {
+	project := writeProject(t, map[string]string{
+		"forge.hcl": `image "a1" { context = "a" }
+image "a2" {
+  context    = "a"
+  depends_on = [image.b]
+}
+image "b" {
+  context  = "b"
+  contexts = { a = image.a1 }
+}
+`,
+		"a/Dockerfile": "FROM scratch\n", "a/.dockerignore": ".git\n",
+		"b/Dockerfile": "FROM scratch\n", "b/.dockerignore": ".git\n",
+	})
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"check", "-f", filepath.Join(project, "forge.hcl"), "--no-buildkit"}, &stdout, &stderr)
+	if code != exitUsage || !strings.Contains(stderr.String(), "forge.hcl:1:1: error") ||
+		!strings.Contains(stderr.String(), "Dependency cycle between merged images") ||
+		strings.Contains(stdout.String()+stderr.String(), check.TagConflict) {
+		t.Errorf("forge check (merged cycle): exit %d, want %d with the cycle located\nstdout:\n%s\nstderr:\n%s",
+			code, exitUsage, stdout.String(), stderr.String())
+	}
+}

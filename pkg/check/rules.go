@@ -275,7 +275,8 @@ func hostEnforcesSELinux() bool {
 }
 
 // checkTags reports tags that two different builds would export, as the
-// planner finds them.
+// planner finds them. The planner's other errors are not findings: the
+// commands that plan report them.
 func (c *checker) checkTags() {
 	_, err := plan.New(c.cfg)
 	var diags hcl.Diagnostics
@@ -283,6 +284,9 @@ func (c *checker) checkTags() {
 		return
 	}
 	for _, d := range diags {
+		if !plan.TagConflict(d) {
+			continue
+		}
 		f := Finding{Rule: TagConflict, Severity: Error, Message: d.Detail,
 			Fix: "Give each image its own tags, or make the blocks' inputs identical so forge merges them."}
 		if d.Subject != nil {

@@ -274,6 +274,7 @@ func checkTagConflicts(nodes []*Node) hcl.Diagnostics {
 			d := &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Tag produced by two different builds",
+				Extra:    tagConflict{},
 				Detail: fmt.Sprintf("Images %s and %s both claim the tag %q but build different "+
 					"inputs, so one would overwrite the other. Give each its own tag.",
 					prev.Name, n.Name, tag),
@@ -287,6 +288,15 @@ func checkTagConflicts(nodes []*Node) hcl.Diagnostics {
 		}
 	}
 	return diags
+}
+
+type tagConflict struct{}
+
+// TagConflict reports whether d is the error that two different builds
+// claim one tag. forge check reports it as a finding of its own.
+func TagConflict(d *hcl.Diagnostic) bool {
+	_, ok := d.Extra.(tagConflict)
+	return ok
 }
 
 // tagRange returns where the first of n's image blocks to declare tag
