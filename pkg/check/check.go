@@ -12,7 +12,7 @@
 // Dockerfile, before its first instruction for the whole file or on the
 // line above an instruction for that instruction; in forge.hcl, on the line
 // of a finding or the line above it, or above an image or service block for
-// everything about that block.
+// everything about that block. Words after the list give the reason.
 package check
 
 import (

@@ -146,6 +146,22 @@ func TestRules(t *testing.T) {
 				"RUN python3 manage.py migrate\nUSER appuser\n",
 		},
 	}, {
+		name: "directives with a reason after the rules",
+		files: map[string]string{
+			"forge.hcl": "image \"app\" {}\n# forge:ignore=runs-as-root the entrypoint drops root\n" +
+				"service \"web\" {\n  image = image.app\n}\n",
+			"Dockerfile": "FROM scratch\n# forge:ignore=runtime-step-in-build, secret-build-arg: run once at build\n" +
+				"RUN python3 manage.py migrate\n",
+		},
+	}, {
+		name: "a directive inside a heredoc is the script's comment",
+		files: map[string]string{
+			"forge.hcl": "image \"app\" {}\n",
+			"Dockerfile": "# syntax=docker/dockerfile:1\nFROM scratch\nRUN <<EOF\n# forge:ignore=runtime-step-in-build\n" +
+				"echo hi\nEOF\nRUN python3 manage.py migrate\nUSER appuser\n",
+		},
+		want: []short{{RuntimeStepInBuild, "Dockerfile:7:1"}},
+	}, {
 		name: "runtime step in a heredoc",
 		files: map[string]string{
 			"forge.hcl":  "image \"app\" {}\n",

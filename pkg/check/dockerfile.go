@@ -60,11 +60,14 @@ type finalStage struct {
 // Dockerfile it is a line of its own (dockerfileIgnore), since a # later in
 // a line belongs to the shell of a RUN. Before a Dockerfile's first
 // instruction it applies to the whole file; elsewhere to the instruction
-// that follows it.
+// that follows it. Words after the list are a reason, free text:
+// "# forge:ignore=runs-as-root the entrypoint drops privileges".
 var (
-	ignoreDirective  = regexp.MustCompile(`#\s*forge:ignore=([a-z0-9, -]+)`)
-	dockerfileIgnore = regexp.MustCompile(`^\s*#\s*forge:ignore=([a-z0-9, -]+)`)
+	ignoreDirective  = regexp.MustCompile(`#\s*forge:ignore=(` + ruleList + `)`)
+	dockerfileIgnore = regexp.MustCompile(`^\s*#\s*forge:ignore=(` + ruleList + `)`)
 )
+
+const ruleList = `[a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*`
 
 // ignoredRules returns the rules a directive's list names.
 func ignoredRules(list string) []string {
@@ -170,6 +173,14 @@ func (df *dockerfile) at(rng []parser.Range) Location {
 	return Location{File: df.file, Line: rng[0].Start.Line, Column: rng[0].Start.Character + 1}
 }
 
+// insideInstruction reports whether line is one of an instruction's
+// lines after its first: a heredoc's body or a continuation.
+func insideInstruction(ast *parser.Node, line int) bool {
+	return slices.ContainsFunc(ast.Children, func(n *parser.Node) bool {
+		return n.StartLine < line && line <= n.EndLine
+	})
+}
+
 func (df *dockerfile) readDirectives(src []byte, ast *parser.Node) {
 	first := 0
 	if len(ast.Children) > 0 {
@@ -177,7 +188,8 @@ func (df *dockerfile) readDirectives(src []byte, ast *parser.Node) {
 	}
 	for i, line := range strings.Split(string(src), "\n") {
 		m := dockerfileIgnore.FindStringSubmatch(line)
-		if m == nil {
+		if m == nil || insideInstruction(ast, i+1) {
+			// A # line inside a heredoc is the script's.
 			continue
 		}
 		rules := ignoredRules(m[1])
