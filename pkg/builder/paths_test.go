@@ -2,12 +2,16 @@ package builder
 
 import (
 	"context"
+	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	controlapi "github.com/moby/buildkit/api/services/control"
+	"google.golang.org/grpc"
 )
 
 func TestDefaultPaths(t *testing.T) {
@@ -106,5 +110,42 @@ func TestStartLeavesAnUnansweringDaemonAlone(t *testing.T) {
 	}
 	if _, err := os.Stat(l.Paths.Socket); err != nil {
 		t.Errorf("Start() removed the running daemon's socket: %v", err)
+	}
+}
+
+// workerLister answers ListWorkers as buildkitd does, with no workers: a
+// stand-in for a BuildKit daemon that is not this builder's.
+type workerLister struct {
+	controlapi.UnimplementedControlServer
+}
+
+func (workerLister) ListWorkers(context.Context, *controlapi.ListWorkersRequest) (*controlapi.ListWorkersResponse, error) {
+	return &controlapi.ListWorkersResponse{}, nil
+}
+
+func TestStartLeavesAnotherDaemonsSocketAlone(t *testing.T) {
+	dir := t.TempDir()
+	l := &Local{Paths: PathsIn(dir, dir+"/buildkitd.sock")}
+	ln, err := net.Listen("unix", l.Paths.Socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	controlapi.RegisterControlServer(srv, workerLister{})
+	go srv.Serve(ln)
+	t.Cleanup(srv.Stop)
+	if !l.answers(t.Context(), ConnectProbe) {
+		t.Fatal("the stand-in daemon does not answer")
+	}
+
+	st, err := l.Start(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "did not start") {
+		t.Fatalf("Start() = %+v, %v with another daemon on the socket, want an error saying so", st, err)
+	}
+	if !l.answers(t.Context(), ConnectProbe) {
+		t.Error("after Start() the other daemon no longer answers on its socket")
+	}
+	if _, ok := l.runningPID(); ok {
+		t.Error("Start() wrote a pid file")
 	}
 }
