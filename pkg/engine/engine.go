@@ -10,6 +10,7 @@ import (
 	"io"
 	"os/exec"
 	"strings"
+	"sync"
 )
 
 // Engines lists the engines Load knows, in the order Detect tries them.
@@ -59,19 +60,43 @@ func Load(ctx context.Context, name string) (io.WriteCloser, error) {
 	return &loader{WriteCloser: stdin, cmd: cmd, out: &out, name: name}, nil
 }
 
+// loader feeds `ENGINE load`. When the engine exits early, the write that
+// finds its pipe closed returns the engine's own error and output, not a
+// bare "broken pipe".
 type loader struct {
 	io.WriteCloser
 	cmd  *exec.Cmd
 	out  *bytes.Buffer
 	name string
+
+	once    sync.Once
+	waitErr error
+}
+
+func (l *loader) Write(p []byte) (int, error) {
+	n, err := l.WriteCloser.Write(p)
+	if err != nil {
+		if waitErr := l.wait(); waitErr != nil {
+			return n, waitErr
+		}
+		return n, fmt.Errorf("%s load stopped reading: %w", l.name, err)
+	}
+	return n, nil
 }
 
 func (l *loader) Close() error {
-	l.WriteCloser.Close()
-	if err := l.cmd.Wait(); err != nil {
-		return fmt.Errorf("%s load: %w: %s", l.name, err, strings.TrimSpace(l.out.String()))
-	}
-	return nil
+	return l.wait()
+}
+
+// wait closes the engine's input and waits for it to exit, once.
+func (l *loader) wait() error {
+	l.once.Do(func() {
+		l.WriteCloser.Close()
+		if err := l.cmd.Wait(); err != nil {
+			l.waitErr = fmt.Errorf("%s load: %w: %s", l.name, err, strings.TrimSpace(l.out.String()))
+		}
+	})
+	return l.waitErr
 }
 
 // ImageID returns the ID (the config digest, sha256:...) of the image ref
