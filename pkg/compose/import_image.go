@@ -27,8 +27,7 @@ func (im *importer) imageBlock(g *buildGroup) block {
 	blk := block{kind: "image", name: g.name}
 	blk.addString("context", im.contextPath(first, b))
 	if b.DockerfileInline != "" {
-		im.checkVariables(first, "build.dockerfile_inline", b.DockerfileInline)
-		blk.add("dockerfile_inline", heredoc(b.DockerfileInline))
+		blk.add("dockerfile_inline", heredoc(im.literal(first, "build.dockerfile_inline", b.DockerfileInline)))
 	} else if b.Dockerfile != "" && b.Dockerfile != "Dockerfile" {
 		blk.addString("dockerfile", b.Dockerfile)
 	}
@@ -100,8 +99,7 @@ func (im *importer) args(g *buildGroup) hclwrite.Tokens {
 		if plan.LooksSecret(name) {
 			im.report(first, key, "looks like a secret: "+secretArgAdvice)
 		}
-		im.checkVariables(first, key, *value)
-		entries = append(entries, objectEntry{key: name, value: stringTokens(*value)})
+		entries = append(entries, objectEntry{key: name, value: stringTokens(im.literal(first, key, *value))})
 	}
 	return objectTokens(entries, false)
 }
@@ -120,8 +118,7 @@ func secretArgHint(name string) string {
 func (im *importer) stringMap(service, key string, m map[string]string) hclwrite.Tokens {
 	var entries []objectEntry
 	for _, name := range slices.Sorted(maps.Keys(m)) {
-		im.checkVariables(service, key+"."+name, m[name])
-		entries = append(entries, objectEntry{key: name, value: stringTokens(m[name])})
+		entries = append(entries, objectEntry{key: name, value: stringTokens(im.literal(service, key+"."+name, m[name]))})
 	}
 	return objectTokens(entries, false)
 }

@@ -25,8 +25,8 @@ func (im *importer) serviceBlock(svc types.ServiceConfig) block {
 	b.add("image", traversalTokens("image", im.runs[svc.Name].name))
 	b.add("command", im.command(svc.Name, "command", svc.Command))
 	b.add("entrypoint", im.command(svc.Name, "entrypoint", svc.Entrypoint))
-	b.addString("working_dir", svc.WorkingDir)
-	b.addString("user", svc.User)
+	b.addString("working_dir", im.literal(svc.Name, "working_dir", svc.WorkingDir))
+	b.addString("user", im.literal(svc.Name, "user", svc.User))
 	env, secret := im.environment(svc)
 	b.add("env", env)
 	b.add("secret_env", secret)
@@ -34,8 +34,6 @@ func (im *importer) serviceBlock(svc types.ServiceConfig) block {
 	b.add("ports", im.ports(svc))
 	b.add("volumes", im.volumes(svc))
 	b.add("depends_on", im.dependsOn(svc))
-	im.checkVariables(svc.Name, "working_dir", svc.WorkingDir)
-	im.checkVariables(svc.Name, "user", svc.User)
 	if len(svc.Profiles) > 0 {
 		im.report(svc.Name, "profiles", "only in profile(s) %s; forge has no profiles: "+
 			"the service is always built and run", strings.Join(svc.Profiles, ", "))
@@ -49,10 +47,11 @@ func (im *importer) command(service, key string, cmd types.ShellCommand) hclwrit
 		im.report(service, key, "compose clears the image's %s; forge cannot: "+
 			"the image's own applies", key)
 	}
-	for _, arg := range cmd {
-		im.checkVariables(service, key, arg)
+	args := make([]string, len(cmd))
+	for i, arg := range cmd {
+		args[i] = im.literal(service, key, arg)
 	}
-	return stringList(cmd)
+	return stringList(args)
 }
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -79,8 +78,7 @@ func (im *importer) environment(svc types.ServiceConfig) (env, secret hclwrite.T
 				im.report(svc.Name, key, "looks like a secret but has a value, which forge writes "+
 					"into forge.hcl and the manifest: move it to secret_env")
 			}
-			im.checkVariables(svc.Name, key, *value)
-			entries = append(entries, objectEntry{key: name, value: stringTokens(*value)})
+			entries = append(entries, objectEntry{key: name, value: stringTokens(im.literal(svc.Name, key, *value))})
 		}
 	}
 	return objectTokens(entries, false), stringList(names)

@@ -409,20 +409,20 @@ func importCompose(t *testing.T, compose string) (*Imported, *plan.Config) {
 }
 
 // TestImportReportQuotesNoSecret checks that the report on a value holding
-// compose variable syntax never quotes the value of a build arg or variable
-// whose name looks like a secret, while it quotes other values.
+// compose variables never quotes the value of a build arg or variable whose
+// name looks like a secret, while it quotes other values.
 func TestImportReportQuotesNoSecret(t *testing.T) {
-	const canary = "pa$$w0rd-canary"
+	const canary = "pa${SUFFIX}w0rd-canary"
 	got, _ := importCompose(t, `services:
   web:
     build:
       context: .
       args:
         NPM_TOKEN: "`+canary+`"
-        GREETING: "hello $$USER"
+        GREETING: "hello ${USER}"
     environment:
       DB_PASSWORD: "`+canary+`"
-      HOME_DIR: "$$HOME/app"
+      HOME_DIR: "$HOME/app"
 `)
 	var quoted []string
 	for _, p := range got.Problems {
@@ -436,6 +436,45 @@ func TestImportReportQuotesNoSecret(t *testing.T) {
 	slices.Sort(quoted)
 	if want := []string{"build.args.GREETING", "environment.HOME_DIR"}; !slices.Equal(quoted, want) {
 		t.Errorf("problems quoting their value: %v, want %v", quoted, want)
+	}
+}
+
+// TestImportUnescapesDollars checks that $$, compose's escape for $, comes
+// out as $ where a value has no variables, unreported, and that a value
+// with variables is kept as written and reported.
+func TestImportUnescapesDollars(t *testing.T) {
+	got, cfg := importCompose(t, `services:
+  web:
+    build:
+      context: .
+      args: {PRICE: "$$5"}
+      labels: {note: "costs $$$$"}
+    command: ["sh", "-c", "exec gunicorn --workers $$WORKERS"]
+    working_dir: /srv/$${APP}
+    environment:
+      PATTERN: "^a$$"
+      MIXED: "$$HOME and ${HOME}"
+`)
+	img, web := cfg.Image("web"), cfg.Service("web")
+	checks := []struct{ what, got, want string }{
+		{"args.PRICE", img.Args["PRICE"], "$5"},
+		{"labels.note", img.Labels["note"], "costs $$"},
+		{"command", strings.Join(web.Command, " "), "sh -c exec gunicorn --workers $WORKERS"},
+		{"working_dir", web.WorkingDir, "/srv/${APP}"},
+		{"env.PATTERN", web.Env["PATTERN"], "^a$"},
+		{"env.MIXED", web.Env["MIXED"], "$$HOME and ${HOME}"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.what, c.got, c.want)
+		}
+	}
+	var keys []string
+	for _, p := range got.Problems {
+		keys = append(keys, p.Key)
+	}
+	if want := []string{"environment.MIXED"}; !slices.Equal(keys, want) {
+		t.Errorf("problems on %v, want only %v", keys, want)
 	}
 }
 

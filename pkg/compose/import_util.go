@@ -60,21 +60,29 @@ var variableRef = regexp.MustCompile(`\$(\{|\$|[A-Za-z_])`)
 
 func hasVariable(s string) bool { return variableRef.MatchString(s) }
 
-// checkVariables reports compose variable syntax, which compose substitutes
-// when it loads the file and forge keeps as written. The report quotes the
-// value unless it spans lines or key names what looks like a secret: a
-// password holding a $ must not reach a terminal or a CI log.
-func (im *importer) checkVariables(service, key, value string) {
-	if !hasVariable(value) {
-		return
+// literal returns value, a string compose interpolates when it loads the
+// file, as forge.hcl should hold it. A value whose only compose syntax is
+// $$, compose's escape for $, gets its $ back. One with variables ($VAR,
+// ${VAR}) is kept as written and reported: compose would substitute them,
+// forge does not. The report quotes the value unless it spans lines or key
+// names what looks like a secret: a password holding a $ must not reach a
+// terminal or a CI log.
+func (im *importer) literal(service, key, value string) string {
+	escapesOnly := true
+	for _, m := range variableRef.FindAllString(value, -1) {
+		escapesOnly = escapesOnly && m == "$$"
+	}
+	if escapesOnly {
+		return strings.ReplaceAll(value, "$$", "$")
 	}
 	subject := "uses"
 	name := key[strings.LastIndexByte(key, '.')+1:]
 	if !strings.Contains(value, "\n") && !plan.LooksSecret(name) {
 		subject = strconv.Quote(value) + " uses"
 	}
-	im.report(service, key, "%s compose variables ($VAR, ${VAR} or $$), which compose "+
+	im.report(service, key, "%s compose variables ($VAR or ${VAR}), which compose "+
 		"substitutes when it loads the file; forge keeps the text as written", subject)
+	return value
 }
 
 // path returns p, an absolute path, as forge.hcl should hold it: relative
