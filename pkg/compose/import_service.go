@@ -217,6 +217,13 @@ func (im *importer) dependsOn(svc types.ServiceConfig) hclwrite.Tokens {
 			im.report(svc.Name, key, "condition %s is not carried over: forge only starts %s first",
 				dep.Condition, name)
 		}
+		if !dep.Required {
+			im.report(svc.Name, key, "required: false is not carried over: forge always starts %s first", name)
+		}
+		if dep.Restart {
+			im.report(svc.Name, key, "restart: true is not carried over: forge does not restart %s "+
+				"when %s restarts", svc.Name, name)
+		}
 		refs = append(refs, traversalTokens("service", im.blocks[name]))
 	}
 	if len(refs) == 0 {

@@ -501,3 +501,33 @@ func TestImportKeywordKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestImportReportsDependencyOptions checks that depends_on options forge
+// has no equivalent for are reported, and the short form is not.
+func TestImportReportsDependencyOptions(t *testing.T) {
+	got, _ := importCompose(t, `services:
+  db:
+    build: .
+  cache:
+    build: .
+  web:
+    build: .
+    depends_on: [db]
+  worker:
+    build: .
+    depends_on:
+      db: {condition: service_started, required: false}
+      cache: {condition: service_started, restart: true}
+`)
+	var reported []string
+	for _, p := range got.Problems {
+		reported = append(reported, p.Service+" "+p.Key+": "+p.Message)
+	}
+	want := []string{
+		"worker depends_on.cache: restart: true is not carried over: forge does not restart worker when cache restarts",
+		"worker depends_on.db: required: false is not carried over: forge always starts db first",
+	}
+	if diff := cmp.Diff(want, reported); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
