@@ -274,10 +274,19 @@ func (im *importer) orderGroups() {
 	im.groups = ordered
 }
 
+// nameServices names the service blocks. A compose name that is a forge
+// block name is kept; the others are derived from theirs, around the kept
+// ones.
 func (im *importer) nameServices() {
 	taken := make(map[string]bool)
 	for _, svc := range im.services {
-		if im.runs[svc.Name] == nil {
+		if im.runs[svc.Name] != nil && sanitize(svc.Name, "service") == svc.Name {
+			taken[svc.Name] = true
+			im.blocks[svc.Name] = svc.Name
+		}
+	}
+	for _, svc := range im.services {
+		if im.runs[svc.Name] == nil || im.blocks[svc.Name] != "" {
 			continue
 		}
 		name := uniqueName(sanitize(svc.Name, "service"), taken)

@@ -531,3 +531,28 @@ func TestImportReportsDependencyOptions(t *testing.T) {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 }
+
+// TestImportKeepsValidServiceNames checks that a service whose compose name
+// is a forge block name keeps it, even when another name sanitizes to it
+// and sorts first.
+func TestImportKeepsValidServiceNames(t *testing.T) {
+	got, cfg := importCompose(t, `services:
+  1web:
+    build: .
+  web:
+    build: .
+    command: ["serve"]
+  web-2:
+    build: .
+    command: ["other"]
+`)
+	if svc := cfg.Service("web"); svc == nil || !slices.Equal(svc.Command, []string{"serve"}) {
+		t.Errorf("service web is not compose's web:\n%s", got.HCL)
+	}
+	if svc := cfg.Service("web-2"); svc == nil || !slices.Equal(svc.Command, []string{"other"}) {
+		t.Errorf("service web-2 is not compose's web-2:\n%s", got.HCL)
+	}
+	if cfg.Service("web-3") == nil {
+		t.Errorf("1web is not written as web-3:\n%s", got.HCL)
+	}
+}
