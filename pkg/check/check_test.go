@@ -104,6 +104,13 @@ func TestRules(t *testing.T) {
 			"Dockerfile": "FROM scratch\nARG DATABASE_URL\nRUN echo $DATABASE_URL > /db\nUSER appuser\n",
 		},
 	}, {
+		name: "near miss: the service sets variables every build has",
+		files: map[string]string{
+			"forge.hcl": "image \"app\" {}\nservice \"web\" {\n  image = image.app\n" +
+				"  env = { PATH = \"/app/bin:/usr/bin\", https_proxy = \"http://proxy:3128\" }\n}\n",
+			"Dockerfile": "FROM scratch\nRUN PATH=$PATH:/opt/bin curl -x \"$https_proxy\" example.com\nUSER appuser\n",
+		},
+	}, {
 		name: "collectstatic at build time",
 		files: map[string]string{
 			"forge.hcl":  "image \"app\" {}\n",

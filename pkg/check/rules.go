@@ -64,7 +64,8 @@ func (c *checker) checkRuns(img *plan.Image, df *dockerfile) {
 	}
 	for _, run := range df.runs {
 		for _, name := range referencedVars(run.text) {
-			if runtimeEnv[name] != "" && !df.args[name] && !df.envs[name] && img.Args[name] == "" {
+			if runtimeEnv[name] != "" && !df.args[name] && !df.envs[name] && img.Args[name] == "" &&
+				!buildDefined[name] {
 				c.add(Finding{Rule: RuntimeEnvInBuild, Severity: Warning, Image: img.Name, Location: run.at,
 					Message: fmt.Sprintf("RUN uses $%s, which only service %s sets, at run time; "+
 						"the build sees it empty", name, runtimeEnv[name]),
@@ -82,6 +83,14 @@ func (c *checker) checkRuns(img *plan.Image, df *dockerfile) {
 		}
 	}
 }
+
+// buildDefined are the variables a RUN step has without declaring them:
+// PATH, which BuildKit sets, and the proxy settings it passes as
+// predefined build arguments.
+var buildDefined = map[string]bool{"PATH": true,
+	"HTTP_PROXY": true, "http_proxy": true, "HTTPS_PROXY": true, "https_proxy": true,
+	"FTP_PROXY": true, "ftp_proxy": true, "NO_PROXY": true, "no_proxy": true,
+	"ALL_PROXY": true, "all_proxy": true}
 
 // runtimeEnv maps each runtime environment variable of the services that
 // run img to a service that sets it.
