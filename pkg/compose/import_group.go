@@ -71,7 +71,8 @@ func (im *importer) plan() {
 	for _, g := range im.groups {
 		g.name = uniqueName(im.groupBaseName(g), taken)
 	}
-	byRef := im.assignTags()
+	byRef, claimed := im.assignTags()
+	im.renameUntagged(claimed, taken)
 	im.attachRunners(byRef)
 	im.orderGroups()
 	im.nameServices()
@@ -192,10 +193,11 @@ func uniqueName(base string, taken map[string]bool) string {
 
 // assignTags gives each group the image: and build.tags references of its
 // builders that are valid tags no earlier group claims, and returns the
-// group building each image: reference.
-func (im *importer) assignTags() map[string]*buildGroup {
-	byRef := make(map[string]*buildGroup)
-	claimed := make(map[string]string)
+// group building each image: reference and the group claiming each tag, by
+// canonical reference.
+func (im *importer) assignTags() (byRef map[string]*buildGroup, claimed map[string]string) {
+	byRef = make(map[string]*buildGroup)
+	claimed = make(map[string]string)
 	for _, g := range im.groups {
 		for _, name := range g.builders {
 			svc := im.project.Services[name]
@@ -208,18 +210,16 @@ func (im *importer) assignTags() map[string]*buildGroup {
 			}
 		}
 	}
-	return byRef
+	return byRef, claimed
 }
 
+// addTag gives g tag unless another spelling of it is already claimed:
+// app, app:latest and docker.io/library/app:latest are one tag.
 func (im *importer) addTag(g *buildGroup, service, key, tag string, claimed map[string]string) {
-	switch other, seen := claimed[tag]; {
-	case tag == "" || other == g.name:
+	if tag == "" {
 		return
-	case seen:
-		im.report(service, key, "%s is also the tag of image %s, built differently; "+
-			"forge exports a tag from one build only: left out of image %s", tag, other, g.name)
-		return
-	case hasVariable(tag):
+	}
+	if hasVariable(tag) {
 		im.report(service, key, "%s uses compose variables, which forge does not read from the "+
 			"environment: left out of the tags; write it with a variable block", tag)
 		return
@@ -228,8 +228,33 @@ func (im *importer) addTag(g *buildGroup, service, key, tag string, claimed map[
 		im.report(service, key, "%s is not a valid tag: left out: %v", tag, err)
 		return
 	}
-	claimed[tag] = g.name
+	ref := canonicalRef(tag)
+	switch other, seen := claimed[ref]; {
+	case other == g.name:
+		return
+	case seen:
+		im.report(service, key, "%s is also the tag of image %s, built differently; "+
+			"forge exports a tag from one build only: left out of image %s", tag, other, g.name)
+		return
+	}
+	claimed[ref] = g.name
 	g.tags = append(g.tags, tag)
+}
+
+// renameUntagged renames each group without tags whose default tag,
+// NAME:latest, another group claims: both would export it.
+func (im *importer) renameUntagged(claimed map[string]string, taken map[string]bool) {
+	for _, g := range im.groups {
+		if len(g.tags) > 0 || claimed[canonicalRef(g.name+":latest")] == "" {
+			continue
+		}
+		base := g.name
+		delete(taken, base)
+		for i := 2; taken[g.name] || claimed[canonicalRef(g.name+":latest")] != ""; i++ {
+			g.name = base + "-" + strconv.Itoa(i)
+		}
+		taken[g.name] = true
+	}
 }
 
 // canonicalRef returns ref fully qualified, with the tag latest when it

@@ -258,6 +258,9 @@ func TestImporterPath(t *testing.T) {
 func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -554,5 +557,40 @@ func TestImportKeepsValidServiceNames(t *testing.T) {
 	}
 	if cfg.Service("web-3") == nil {
 		t.Errorf("1web is not written as web-3:\n%s", got.HCL)
+	}
+}
+
+// TestImportTagsAreClaimedOnce checks that two spellings of one tag are one
+// claim, and that an image without tags is not named so that its default
+// tag, NAME:latest, is another image's: the result plans.
+func TestImportTagsAreClaimedOnce(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"a/Dockerfile": "FROM scratch\n", "b/Dockerfile": "FROM scratch\n", "c/Dockerfile": "FROM scratch\n",
+		"compose.yaml": `services:
+  api:
+    build: a
+    image: docker.io/library/web:latest
+  web:
+    build: c
+  worker:
+    build: b
+    image: web
+  app:
+    build: {context: a, target: app, tags: ["docker.io/library/queue"]}
+  queue:
+    build: {context: b, target: queue}
+`,
+	})
+	got, cfg := importProject(t, dir)
+	if _, err := plan.New(cfg); err != nil {
+		t.Errorf("plan.New(import) = %v\n%s", err, got.HCL)
+	}
+	var reported []string
+	for _, p := range got.Problems {
+		reported = append(reported, p.Service+" "+p.Key)
+	}
+	if want := []string{"worker image"}; !slices.Equal(reported, want) {
+		t.Errorf("problems on %v, want %v", reported, want)
 	}
 }
