@@ -594,3 +594,31 @@ func TestImportTagsAreClaimedOnce(t *testing.T) {
 		t.Errorf("problems on %v, want %v", reported, want)
 	}
 }
+
+// TestImportDropsVariableKeys checks that keys forge does not carry over
+// that use compose variables, which would not even load without their
+// values, are left out and reported, and the rest is imported.
+func TestImportDropsVariableKeys(t *testing.T) {
+	got, cfg := importCompose(t, `services:
+  web:
+    build:
+      context: .
+      shm_size: ${SHM:-64m}
+    cpus: ${CPUS:-1.5}
+    mem_limit: "512m"
+    healthcheck:
+      interval: ${INTERVAL}
+    command: ["serve"]
+`)
+	if svc := cfg.Service("web"); svc == nil || !slices.Equal(svc.Command, []string{"serve"}) {
+		t.Fatalf("service web not imported:\n%s", got.HCL)
+	}
+	var keys []string
+	for _, p := range got.Problems {
+		keys = append(keys, p.Key)
+	}
+	slices.Sort(keys)
+	if want := []string{"build.shm_size", "cpus", "healthcheck", "mem_limit"}; !slices.Equal(keys, want) {
+		t.Errorf("problems on %v, want %v", keys, want)
+	}
+}

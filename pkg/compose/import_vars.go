@@ -10,11 +10,12 @@ import (
 )
 
 // withoutVariableEntries returns the compose files at paths with the
-// volumes and ports entries that use compose variables taken out, and what
-// was taken out. Compose resolves those from the environment, which forge
-// does not read; left in, an entry such as "${PORT:-8000}:8000" or
-// "${DATA}:/data" is not even valid without its value, and would fail the
-// whole import.
+// volumes and ports entries that use compose variables taken out, and the
+// service and build keys forge does not carry over that use them, and
+// what was taken out. Compose resolves those from the environment, which
+// forge does not read; left in, an entry such as "${PORT:-8000}:8000" or
+// a key such as cpus: ${CPUS} is not even valid without its value, and
+// would fail the whole import.
 func withoutVariableEntries(paths []string) ([]types.ConfigFile, []Problem, error) {
 	var files []types.ConfigFile
 	var dropped []Problem
@@ -67,8 +68,52 @@ func dropVariableEntries(doc *yaml.Node) []Problem {
 			}
 			list.Content = kept
 		}
+		dropped = append(dropped, dropVariableKeys(name, "", svc, convertedServiceKeys)...)
+		if build := mappingValue(svc, "build"); build != nil {
+			dropped = append(dropped, dropVariableKeys(name, "build.", build, convertedBuildKeys)...)
+		}
 	}
 	return dropped
+}
+
+// dropVariableKeys takes the keys of the mapping m that are not in
+// converted and use compose variables out of m, and reports them.
+func dropVariableKeys(service, prefix string, m *yaml.Node, converted map[string]bool) []Problem {
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
+	var dropped []Problem
+	kept := m.Content[:0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		key, value := m.Content[i].Value, m.Content[i+1]
+		if !converted[key] && usesVariable(value) {
+			dropped = append(dropped, Problem{Service: service, Key: prefix + key,
+				Message: unconvertedMessage(key) + "; it uses compose variables"})
+			continue
+		}
+		kept = append(kept, m.Content[i], value)
+	}
+	m.Content = kept
+	return dropped
+}
+
+// usesVariable reports whether a scalar in n uses a compose variable: $$,
+// an escaped $, is not one.
+func usesVariable(n *yaml.Node) bool {
+	if n.Kind == yaml.ScalarNode {
+		for _, m := range variableRef.FindAllString(n.Value, -1) {
+			if m != "$$" {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range n.Content {
+		if usesVariable(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // mappingValue returns the value of key in the mapping node m, or nil.
