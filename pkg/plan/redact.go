@@ -6,9 +6,11 @@ import "strings"
 // records.
 const redacted = "xxxxx"
 
-// redactURL returns s with the user information of a URL (a user name and
-// password, or a token in their place) replaced by xxxxx, as in
-// https://xxxxx@example.com/repo.git. Anything else is returned unchanged.
+// redactURL returns s with the credentials a URL can carry replaced by
+// xxxxx: its user information (a user name and password, or a token in
+// their place), as in https://xxxxx@example.com/repo.git, and the values of
+// query parameters that sign or authorize it, as in a shared access
+// signature's sig=xxxxx. Anything else is returned unchanged.
 func redactURL(s string) string {
 	scheme, rest, ok := strings.Cut(s, "://")
 	if !ok || scheme == "" {
@@ -18,11 +20,39 @@ func redactURL(s string) string {
 	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
 		authority = rest[:end]
 	}
-	at := strings.LastIndex(authority, "@")
-	if at < 0 {
-		return s
+	if at := strings.LastIndex(authority, "@"); at >= 0 {
+		rest = redacted + rest[at:]
 	}
-	return scheme + "://" + redacted + rest[at:]
+	return scheme + "://" + redactQuery(rest)
+}
+
+// redactQuery redacts the credential parameters of the query in rest, the
+// part of a URL after its scheme.
+func redactQuery(rest string) string {
+	start := strings.IndexByte(rest, '?')
+	if start < 0 {
+		return rest
+	}
+	end := len(rest)
+	if hash := strings.IndexByte(rest[start:], '#'); hash >= 0 {
+		end = start + hash
+	}
+	params := strings.Split(rest[start+1:end], "&")
+	for i, p := range params {
+		if name, _, ok := strings.Cut(p, "="); ok && credentialParam(name) {
+			params[i] = name + "=" + redacted
+		}
+	}
+	return rest[:start+1] + strings.Join(params, "&") + rest[end:]
+}
+
+// credentialParam reports whether a URL query parameter carries a
+// credential: one named like a secret (access_token, X-Amz-Credential,
+// X-Amz-Security-Token), a signature (sig, X-Amz-Signature) or an API key.
+func credentialParam(name string) bool {
+	lower := strings.ToLower(name)
+	return LooksSecret(name) || lower == "sig" || lower == "key" || lower == "auth" ||
+		strings.HasSuffix(lower, "signature")
 }
 
 // redactCacheAttr returns the value of a cache attribute as forge prints

@@ -16,6 +16,12 @@ func TestRedactURL(t *testing.T) {
 		{"https://host/path@with-at", "https://host/path@with-at"},
 		{"git@github.com:org/repo.git", "git@github.com:org/repo.git"},
 		{"registry.example.com/cache:app", "registry.example.com/cache:app"},
+		{"https://acct.blob.core.windows.net/c?sv=2022-11-02&sp=rw&sig=SECRET%3D#frag",
+			"https://acct.blob.core.windows.net/c?sv=2022-11-02&sp=rw&sig=xxxxx#frag"},
+		{"https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIA&X-Amz-Signature=abc&X-Amz-Security-Token=t&X-Amz-Expires=60",
+			"https://b.s3.amazonaws.com/k?X-Amz-Credential=xxxxx&X-Amz-Signature=xxxxx&X-Amz-Security-Token=xxxxx&X-Amz-Expires=60"},
+		{"https://u:p@host/x.tar?access_token=t&ref=main&key=k", "https://xxxxx@host/x.tar?access_token=xxxxx&ref=main&key=xxxxx"},
+		{"https://host/x?flag&y=1", "https://host/x?flag&y=1"},
 		{"", ""},
 	}
 	for _, tt := range tests {
@@ -34,7 +40,8 @@ func TestCredentialsNeverDescribed(t *testing.T) {
 	path := filepath.Join(dir, "forge.hcl")
 	writeFile(t, path, `image "app" {
   cache_from = ["type=gha,token=CANARY1,scope=app", "type=s3,region=eu,bucket=b,access_key_id=CANARY2,secret_access_key=CANARY3,session_token=CANARY4"]
-  cache_to   = ["type=azblob,account_url=https://acct:CANARY5@example.blob.core.windows.net,secret_access_key=CANARY6"]
+  cache_to   = ["type=azblob,account_url=https://acct:CANARY5@example.blob.core.windows.net,secret_access_key=CANARY6",
+                "type=azblob,name=x,account_url=https://acct.blob.core.windows.net?sv=2022&sig=CANARY8"]
   contexts   = { src = "https://x-access-token:CANARY7@github.com/org/repo.git#main" }
 }
 `)
