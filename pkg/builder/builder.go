@@ -237,7 +237,12 @@ func (l *Local) Stop(ctx context.Context) (bool, error) {
 
 	pid, ok := l.runningPID()
 	if !ok {
-		l.removeRunFiles()
+		// The socket may be another daemon's (builders sharing
+		// XDG_RUNTIME_DIR): only a socket nobody answers on is removed.
+		os.Remove(l.Paths.PIDFile)
+		if !l.answers(ctx, ConnectProbe) {
+			os.Remove(l.Paths.Socket)
+		}
 		return false, nil
 	}
 	if err := terminate(ctx, pid); err != nil {
@@ -271,9 +276,23 @@ func (l *Local) removeRunFiles() {
 	os.Remove(l.Paths.Socket)
 }
 
-// runningPID returns the PID in the pidfile if that process is alive and is
-// this builder's buildkitd, not an unrelated process that reused the PID.
+// runningPID returns the PID of this builder's buildkitd when it runs: the
+// one in the pidfile if that process is alive and is this builder's, not an
+// unrelated process that reused the PID; else a buildkitd running on this
+// builder's state directory, whose pidfile was lost.
 func (l *Local) runningPID() (int, bool) {
+	if pid, ok := l.pidFromFile(); ok {
+		return pid, true
+	}
+	pid, ok := l.findDaemon()
+	if ok {
+		// Best effort: the next look finds it by the pidfile again.
+		writePID(l.Paths.PIDFile, pid)
+	}
+	return pid, ok
+}
+
+func (l *Local) pidFromFile() (int, bool) {
 	data, err := os.ReadFile(l.Paths.PIDFile)
 	if err != nil {
 		return 0, false
@@ -287,6 +306,33 @@ func (l *Local) runningPID() (int, bool) {
 		return 0, false
 	}
 	return pid, true
+}
+
+// findDaemon looks through the running processes for one started with
+// --root and this builder's state directory: buildkitd holds that
+// directory for as long as it runs, so there is at most one.
+func (l *Local) findDaemon() (int, bool) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, false
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(cmdline), "\x00")
+		for i := 0; i+1 < len(args); i++ {
+			if args[i] == "--root" && args[i+1] == l.Paths.Root && alive(pid) {
+				return pid, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // alive reports whether pid names a process that has not exited. A zombie

@@ -10,6 +10,10 @@
 //	  buildkitd.log   the daemon's output
 //	  lock            serialises start and stop between forge processes
 //	$XDG_RUNTIME_DIR/forge/buildkitd.sock (the state directory without it)
+//
+// The daemon is this builder's when the pidfile names it or, with the
+// pidfile lost, when it runs on root/. A daemon on the socket that is
+// neither is another builder's, and is left alone.
 package builder
 
 import (

@@ -126,14 +126,7 @@ func (workerLister) ListWorkers(context.Context, *controlapi.ListWorkersRequest)
 func TestStartLeavesAnotherDaemonsSocketAlone(t *testing.T) {
 	dir := t.TempDir()
 	l := &Local{Paths: PathsIn(dir, dir+"/buildkitd.sock")}
-	ln, err := net.Listen("unix", l.Paths.Socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	controlapi.RegisterControlServer(srv, workerLister{})
-	go srv.Serve(ln)
-	t.Cleanup(srv.Stop)
+	serveControl(t, l.Paths.Socket)
 	if !l.answers(t.Context(), ConnectProbe) {
 		t.Fatal("the stand-in daemon does not answer")
 	}
@@ -148,4 +141,62 @@ func TestStartLeavesAnotherDaemonsSocketAlone(t *testing.T) {
 	if _, ok := l.runningPID(); ok {
 		t.Error("Start() wrote a pid file")
 	}
+}
+
+// TestStopFindsADaemonWithoutPIDFile checks that a daemon running on this
+// builder's state directory is found and stopped even when its pidfile is
+// gone.
+func TestStopFindsADaemonWithoutPIDFile(t *testing.T) {
+	dir := t.TempDir()
+	l := &Local{Paths: PathsIn(dir, dir+"/buildkitd.sock")}
+	// A stand-in whose command line names the state directory as
+	// buildkitd's does.
+	daemon := exec.Command("sh", "-c", "sleep 30; :", "sh", "--root", l.Paths.Root)
+	if err := daemon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { daemon.Wait(); close(exited) }()
+	t.Cleanup(func() { daemon.Process.Kill(); <-exited })
+
+	if st := l.Status(t.Context()); st.PID != daemon.Process.Pid {
+		t.Fatalf("Status().PID = %d, want the daemon's %d", st.PID, daemon.Process.Pid)
+	}
+	stopped, err := l.Stop(t.Context())
+	if err != nil || !stopped {
+		t.Fatalf("Stop() = %v, %v; want true, nil", stopped, err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		t.Error("the daemon still runs after Stop()")
+	}
+}
+
+// TestStopLeavesAnotherDaemonsSocket checks that stopping a builder that
+// does not run leaves a socket another daemon answers on.
+func TestStopLeavesAnotherDaemonsSocket(t *testing.T) {
+	dir := t.TempDir()
+	l := &Local{Paths: PathsIn(dir, dir+"/buildkitd.sock")}
+	serveControl(t, l.Paths.Socket)
+	if stopped, err := l.Stop(t.Context()); err != nil || stopped {
+		t.Fatalf("Stop() = %v, %v; want false, nil", stopped, err)
+	}
+	if !l.answers(t.Context(), ConnectProbe) {
+		t.Error("after Stop() the other daemon no longer answers on its socket")
+	}
+}
+
+// serveControl serves a stand-in for a BuildKit daemon on socket until the
+// test ends.
+func serveControl(t *testing.T, socket string) {
+	t.Helper()
+	ln, err := net.Listen("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	controlapi.RegisterControlServer(srv, workerLister{})
+	go srv.Serve(ln)
+	t.Cleanup(srv.Stop)
 }
