@@ -123,14 +123,11 @@ func (p *Parser) Load(path string, opts LoadOptions) (*Config, hcl.Diagnostics) 
 }
 
 // Parse decodes src as if read from the file path, for callers that hold
-// the configuration in memory. Relative paths resolve against path's
-// directory. Results are as for Load.
+// the configuration in memory: JSON when path ends in .json. Relative paths
+// resolve against path's directory. Results, and limits, are as for Load.
 func (p *Parser) Parse(src []byte, path string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	l := &loader{parser: p, opts: opts}
-	if d := checkNesting(src, path); d != nil {
-		return nil, hcl.Diagnostics{d}
-	}
-	file, diags := l.parseHCL(src, path)
+	file, diags := l.parseSource(src, path)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -175,6 +172,16 @@ func (l *loader) parseFile(path string) (*hcl.File, hcl.Diagnostics) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, hcl.Diagnostics{flagError("Configuration file not readable", err.Error())}
+	}
+	return l.parseSource(src, path)
+}
+
+// parseSource parses src, read from path: JSON when path ends in .json,
+// else HCL native syntax.
+func (l *loader) parseSource(src []byte, path string) (*hcl.File, hcl.Diagnostics) {
+	if len(src) > MaxFileSize {
+		return nil, hcl.Diagnostics{flagError("Configuration file too large",
+			fmt.Sprintf("%s holds %d bytes; forge reads files of up to %d.", path, len(src), MaxFileSize))}
 	}
 	if d := checkNesting(src, path); d != nil {
 		return nil, hcl.Diagnostics{d}

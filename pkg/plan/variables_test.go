@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -312,6 +313,25 @@ func TestLoadRefusesHugeFile(t *testing.T) {
 	_, diags := NewParser().Load(path, LoadOptions{})
 	if !diags.HasErrors() || diags[0].Summary != "Configuration file too large" {
 		t.Errorf("Load(huge) = %v, want Configuration file too large", diags)
+	}
+	_, diags = NewParser().Parse(make([]byte, MaxFileSize+1), path, LoadOptions{})
+	if !diags.HasErrors() || diags[0].Summary != "Configuration file too large" {
+		t.Errorf("Parse(huge) = %v, want Configuration file too large", diags)
+	}
+}
+
+// TestParseReadsJSONByName checks that Parse, like Load, reads a path
+// ending in .json as HCL's JSON syntax.
+func TestParseReadsJSONByName(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM scratch\n")
+	src := []byte(`{"image": {"app": {"tags": ["app:json"]}}}`)
+	cfg, diags := NewParser().Parse(src, filepath.Join(dir, "forge.hcl.json"), LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatalf("Parse(JSON) = %v", diags)
+	}
+	if img := cfg.Image("app"); img == nil || !slices.Equal(img.Tags, []string{"app:json"}) {
+		t.Errorf("Parse(JSON) image app = %+v, want tags [app:json]", img)
 	}
 }
 
