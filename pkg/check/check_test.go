@@ -104,6 +104,38 @@ func TestRules(t *testing.T) {
 			"Dockerfile": "FROM scratch\nARG DATABASE_URL\nRUN echo $DATABASE_URL > /db\nUSER appuser\n",
 		},
 	}, {
+		name: "an ARG before FROM is not in a RUN's scope",
+		files: map[string]string{
+			"forge.hcl": "image \"app\" {}\nservice \"web\" {\n  image = image.app\n" +
+				"  env = { DATABASE_URL = \"postgres://db/app\" }\n}\n",
+			"Dockerfile": "ARG DATABASE_URL=x\nFROM scratch\nRUN echo $DATABASE_URL > /db\nUSER appuser\n",
+		},
+		want: []short{{RuntimeEnvInBuild, "Dockerfile:3:1"}},
+	}, {
+		name: "another stage's ARG is not in a RUN's scope",
+		files: map[string]string{
+			"forge.hcl": "image \"app\" {}\nservice \"web\" {\n  image = image.app\n" +
+				"  env = { DATABASE_URL = \"postgres://db/app\" }\n}\n",
+			"Dockerfile": "FROM scratch AS base\nARG DATABASE_URL\nFROM base\nRUN echo $DATABASE_URL > /db\nUSER appuser\n",
+		},
+		want: []short{{RuntimeEnvInBuild, "Dockerfile:4:1"}},
+	}, {
+		name: "an ARG is in scope from where it is declared",
+		files: map[string]string{
+			"forge.hcl": "image \"app\" {}\nservice \"web\" {\n  image = image.app\n" +
+				"  env = { DATABASE_URL = \"postgres://db/app\" }\n}\n",
+			"Dockerfile": "FROM scratch\nRUN echo $DATABASE_URL > /db\nARG DATABASE_URL\n" +
+				"RUN echo $DATABASE_URL > /db\nUSER appuser\n",
+		},
+		want: []short{{RuntimeEnvInBuild, "Dockerfile:2:1"}},
+	}, {
+		name: "near miss: a parent stage's ENV is inherited",
+		files: map[string]string{
+			"forge.hcl": "image \"app\" {}\nservice \"web\" {\n  image = image.app\n" +
+				"  env = { DATABASE_URL = \"postgres://db/app\" }\n}\n",
+			"Dockerfile": "FROM scratch AS base\nENV DATABASE_URL=sqlite://\nFROM base\nRUN echo $DATABASE_URL > /db\nUSER appuser\n",
+		},
+	}, {
 		name: "near miss: the service sets variables every build has",
 		files: map[string]string{
 			"forge.hcl": "image \"app\" {}\nservice \"web\" {\n  image = image.app\n" +

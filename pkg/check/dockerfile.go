@@ -3,6 +3,7 @@ package check
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"regexp"
@@ -20,8 +21,6 @@ import (
 // BuildKit's own parser.
 type dockerfile struct {
 	file string
-	// args and envs are the names every stage declares with ARG or ENV.
-	args, envs map[string]bool
 	// values are the literal values of ARG defaults and ENV, by name, with
 	// where they are set.
 	values []assignment
@@ -43,6 +42,9 @@ type assignment struct {
 type instruction struct {
 	text string
 	at   Location
+	// declared are the variables the stage has declared, with ARG or
+	// ENV, or inherited, with ENV, where the instruction runs.
+	declared map[string]bool
 }
 
 type finalStage struct {
@@ -101,8 +103,7 @@ func readDockerfile(img *plan.Image) (*dockerfile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing %s: %w", name, err)
 	}
-	df := &dockerfile{file: name, args: map[string]bool{}, envs: map[string]bool{},
-		ignored: map[string]bool{}, ignoredLine: map[int]map[string]bool{}}
+	df := &dockerfile{file: name, ignored: map[string]bool{}, ignoredLine: map[int]map[string]bool{}}
 	df.readDirectives(src, result.AST)
 	for _, a := range metaArgs {
 		df.addArgs(&a)
@@ -221,7 +222,6 @@ func nextInstruction(ast *parser.Node, line int) int {
 
 func (df *dockerfile) addArgs(cmd *instructions.ArgCommand) {
 	for _, kv := range cmd.Args {
-		df.args[kv.Key] = true
 		if kv.Value != nil {
 			df.values = append(df.values, assignment{name: kv.Key, value: *kv.Value, kind: "ARG",
 				at: df.at(cmd.Location())})
@@ -233,18 +233,31 @@ func (df *dockerfile) addArgs(cmd *instructions.ArgCommand) {
 type stageState struct {
 	finalStage
 	workdir string
+	// env are the names the stage's ENV instructions and its parents'
+	// set; a stage built on it inherits them, but not its ARGs.
+	env map[string]bool
 }
 
 // readStage reads the instructions of st, a stage the image needs,
 // starting from state, and returns the state it ends in.
 func (df *dockerfile) readStage(st instructions.Stage, state stageState) stageState {
+	// An ARG before the first FROM is not in scope: a stage declares it
+	// again to use it.
+	state.env = maps.Clone(state.env)
+	if state.env == nil {
+		state.env = map[string]bool{}
+	}
+	declared := maps.Clone(state.env)
 	for _, c := range st.Commands {
 		switch cmd := c.(type) {
 		case *instructions.ArgCommand:
 			df.addArgs(cmd)
+			for _, kv := range cmd.Args {
+				declared[kv.Key] = true
+			}
 		case *instructions.EnvCommand:
 			for _, kv := range cmd.Env {
-				df.envs[kv.Key] = true
+				state.env[kv.Key], declared[kv.Key] = true, true
 				df.values = append(df.values, assignment{name: kv.Key, value: kv.Value, kind: "ENV",
 					at: df.at(cmd.Location())})
 			}
@@ -254,7 +267,8 @@ func (df *dockerfile) readStage(st instructions.Stage, state stageState) stageSt
 			for _, f := range cmd.Files {
 				text += "\n" + f.Data
 			}
-			df.runs = append(df.runs, instruction{text: text, at: df.at(cmd.Location())})
+			df.runs = append(df.runs, instruction{text: text, at: df.at(cmd.Location()),
+				declared: maps.Clone(declared)})
 		case *instructions.UserCommand:
 			state.user, state.userAt = cmd.User, df.at(cmd.Location())
 		case *instructions.WorkdirCommand:

@@ -64,7 +64,7 @@ func (c *checker) checkRuns(img *plan.Image, df *dockerfile) {
 	}
 	for _, run := range df.runs {
 		for _, name := range referencedVars(run.text) {
-			if runtimeEnv[name] != "" && !df.args[name] && !df.envs[name] && img.Args[name] == "" &&
+			if runtimeEnv[name] != "" && !run.declared[name] && img.Args[name] == "" &&
 				!buildDefined[name] {
 				c.add(Finding{Rule: RuntimeEnvInBuild, Severity: Warning, Image: img.Name, Location: run.at,
 					Message: fmt.Sprintf("RUN uses $%s, which only service %s sets, at run time; "+
