@@ -25,19 +25,19 @@ var convertedBuildKeys = setOf("context", "dockerfile", "dockerfile_inline", "ar
 func (im *importer) imageBlock(g *buildGroup) block {
 	b, first := g.build, g.builders[0]
 	blk := block{kind: "image", name: g.name}
-	blk.addString("context", im.contextPath(first, b))
+	blk.addString("context", im.literal(first, "build.context", im.contextPath(first, b)))
 	if b.DockerfileInline != "" {
 		blk.add("dockerfile_inline", heredoc(im.literal(first, "build.dockerfile_inline", b.DockerfileInline)))
 	} else if b.Dockerfile != "" && b.Dockerfile != "Dockerfile" {
-		blk.addString("dockerfile", b.Dockerfile)
+		blk.addString("dockerfile", im.literal(first, "build.dockerfile", b.Dockerfile))
 	}
-	blk.addString("target", b.Target)
+	blk.addString("target", im.literal(first, "build.target", b.Target))
 	blk.add("args", im.args(g))
 	blk.add("labels", im.stringMap(first, "build.labels", b.Labels))
 	blk.add("tags", stringList(defaultTags(g)))
-	blk.add("platforms", stringList(b.Platforms))
-	blk.add("cache_from", stringList(b.CacheFrom))
-	blk.add("cache_to", stringList(b.CacheTo))
+	blk.add("platforms", stringList(im.literals(first, "build.platforms", b.Platforms)))
+	blk.add("cache_from", stringList(im.literals(first, "build.cache_from", b.CacheFrom)))
+	blk.add("cache_to", stringList(im.literals(first, "build.cache_to", b.CacheTo)))
 	blk.add("contexts", im.contexts(first, b))
 	blk.add("secrets", im.buildSecrets(first, b))
 	blk.add("ssh", im.ssh(b))

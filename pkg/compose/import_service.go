@@ -47,11 +47,7 @@ func (im *importer) command(service, key string, cmd types.ShellCommand) hclwrit
 		im.report(service, key, "compose clears the image's %s; forge cannot: "+
 			"the image's own applies", key)
 	}
-	args := make([]string, len(cmd))
-	for i, arg := range cmd {
-		args[i] = im.literal(service, key, arg)
-	}
-	return stringList(args)
+	return stringList(im.literals(service, key, cmd))
 }
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

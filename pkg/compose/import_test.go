@@ -622,3 +622,32 @@ func TestImportDropsVariableKeys(t *testing.T) {
 		t.Errorf("problems on %v, want %v", keys, want)
 	}
 }
+
+// TestImportReportsVariablesInBuildKeys checks that compose variables in
+// the build keys forge carries over as strings are reported.
+func TestImportReportsVariablesInBuildKeys(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"compose.yaml": `services:
+  web:
+    build:
+      context: .
+      dockerfile: Dockerfile.${FLAVOR}
+      target: ${TARGET:-prod}
+      platforms: ["linux/${ARCH}"]
+      cache_from: ["type=registry,ref=reg/cache:${BRANCH}"]
+      cache_to: ["type=registry,ref=reg/cache:main"]
+`})
+	got, err := Import(context.Background(), []string{filepath.Join(dir, "compose.yaml")}, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, p := range got.Problems {
+		keys = append(keys, p.Key)
+	}
+	slices.Sort(keys)
+	want := []string{"build.cache_from", "build.dockerfile", "build.platforms", "build.target"}
+	if !slices.Equal(keys, want) {
+		t.Errorf("problems on %v, want %v", keys, want)
+	}
+}

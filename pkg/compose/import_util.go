@@ -85,6 +85,15 @@ func (im *importer) literal(service, key, value string) string {
 	return value
 }
 
+// literals applies literal to each of values.
+func (im *importer) literals(service, key string, values []string) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = im.literal(service, key, v)
+	}
+	return out
+}
+
 // path returns p, an absolute path, as forge.hcl should hold it: relative
 // to the output directory when p is inside it or when they share a
 // directory below the home directory or outside it; else, for attributes
