@@ -143,6 +143,13 @@ func TestRules(t *testing.T) {
 			"Dockerfile": "FROM scratch\nRUN PATH=$PATH:/opt/bin curl -x \"$https_proxy\" example.com\nUSER appuser\n",
 		},
 	}, {
+		name: "near miss: a file named migrate is installed, and a comment names it",
+		files: map[string]string{
+			"forge.hcl": "image \"app\" {}\n",
+			"Dockerfile": "FROM scratch\nRUN chmod +x /app/bin/migrate && mv /app/bin/migrate /usr/local/bin/ " +
+				"# run migrate at release\nUSER appuser\n",
+		},
+	}, {
 		name: "collectstatic at build time",
 		files: map[string]string{
 			"forge.hcl":  "image \"app\" {}\n",

@@ -73,7 +73,7 @@ func (c *checker) checkRuns(img *plan.Image, df *dockerfile) {
 			}
 		}
 		for _, step := range steps {
-			if hasWord(run.text, step) {
+			if runsStep(run.text, step) {
 				c.add(Finding{Rule: RuntimeStepInBuild, Severity: Error, Image: img.Name, Location: run.at,
 					Message: fmt.Sprintf("RUN runs %s, a step that needs the runtime settings of a "+
 						"deployment (secrets, database), which a build does not have", step),
@@ -117,14 +117,6 @@ func referencedVars(s string) []string {
 		}
 	}
 	return out
-}
-
-// hasWord reports whether word is one of the shell words of s, or the
-// last element of a command path: "manage.py migrate" and "bin/migrate"
-// have the word migrate; "/usr/local/bin/migrate.sh" and
-// "golang-migrate/migrate/v4" do not.
-func hasWord(s, word string) bool {
-	return regexp.MustCompile(`(^|[\s;&|(/"'])` + regexp.QuoteMeta(word) + `($|[\s;&|)"'])`).MatchString(s)
 }
 
 // generatedDirs are directories projects generate and images should not
