@@ -604,6 +604,7 @@ func TestImportDropsVariableKeys(t *testing.T) {
     build:
       context: .
       shm_size: ${SHM:-64m}
+      no_cache: ${NO_CACHE:-false}
     cpus: ${CPUS:-1.5}
     mem_limit: "512m"
     healthcheck:
@@ -618,7 +619,7 @@ func TestImportDropsVariableKeys(t *testing.T) {
 		keys = append(keys, p.Key)
 	}
 	slices.Sort(keys)
-	if want := []string{"build.shm_size", "cpus", "healthcheck", "mem_limit"}; !slices.Equal(keys, want) {
+	if want := []string{"build.no_cache", "build.shm_size", "cpus", "healthcheck", "mem_limit"}; !slices.Equal(keys, want) {
 		t.Errorf("problems on %v, want %v", keys, want)
 	}
 }

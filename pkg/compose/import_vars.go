@@ -86,9 +86,16 @@ func dropVariableKeys(service, prefix string, m *yaml.Node, converted map[string
 	kept := m.Content[:0]
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		key, value := m.Content[i].Value, m.Content[i+1]
-		if !converted[key] && usesVariable(value) {
+		switch {
+		case !usesVariable(value):
+		case !converted[key]:
 			dropped = append(dropped, Problem{Service: service, Key: prefix + key,
 				Message: unconvertedMessage(key) + "; it uses compose variables"})
+			continue
+		case typedKeys[prefix+key]:
+			dropped = append(dropped, Problem{Service: service, Key: prefix + key,
+				Message: "uses compose variables, which forge does not read from the environment, " +
+					"where compose needs a value: left out; set it in forge.hcl"})
 			continue
 		}
 		kept = append(kept, m.Content[i], value)
@@ -96,6 +103,10 @@ func dropVariableKeys(service, prefix string, m *yaml.Node, converted map[string
 	m.Content = kept
 	return dropped
 }
+
+// typedKeys are the keys forge carries over whose value is not a string:
+// with a variable in place of the value they would not load.
+var typedKeys = setOf("build.no_cache", "build.pull")
 
 // usesVariable reports whether a scalar in n uses a compose variable: $$,
 // an escaped $, is not one.
