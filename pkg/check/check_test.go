@@ -150,6 +150,21 @@ func TestRules(t *testing.T) {
 				"# run migrate at release\nUSER appuser\n",
 		},
 	}, {
+		name: "near miss: FROM names its stage through an ARG",
+		files: map[string]string{
+			"forge.hcl": "image \"app\" {}\nservice \"web\" {\n  image = image.app\n}\n",
+			"Dockerfile": "ARG VARIANT=prod\nFROM scratch AS base-prod\nUSER appuser\n" +
+				"FROM scratch AS base-dev\nFROM base-${VARIANT}\nCOPY . /app\n",
+		},
+	}, {
+		name: "FROM names its stage through an ARG the image sets",
+		files: map[string]string{
+			"forge.hcl": "image \"app\" {\n  args = { VARIANT = \"dev\" }\n}\nservice \"web\" {\n  image = image.app\n}\n",
+			"Dockerfile": "ARG VARIANT=prod\nFROM scratch AS base-prod\nUSER appuser\n" +
+				"FROM scratch AS base-dev\nFROM base-${VARIANT}\nCOPY . /app\n",
+		},
+		want: []short{{RunsAsRoot, "forge.hcl:4:1"}},
+	}, {
 		name: "collectstatic at build time",
 		files: map[string]string{
 			"forge.hcl":  "image \"app\" {}\n",

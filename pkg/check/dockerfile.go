@@ -13,6 +13,7 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
 	"github.com/forge-build/forge/pkg/plan"
 )
@@ -108,6 +109,7 @@ func readDockerfile(img *plan.Image) (*dockerfile, error) {
 	for _, a := range metaArgs {
 		df.addArgs(&a)
 	}
+	expandBaseNames(stages, metaArgs, img.Args, result.EscapeToken)
 	final := len(stages) - 1
 	if img.Target != "" {
 		final = slices.IndexFunc(stages, func(st instructions.Stage) bool { return strings.EqualFold(st.Name, img.Target) })
@@ -133,6 +135,30 @@ func readDockerfile(img *plan.Image) (*dockerfile, error) {
 	}
 	df.final = states[final].finalStage
 	return df, nil
+}
+
+// expandBaseNames expands the ARGs in each stage's FROM, as BuildKit does
+// with the ARGs declared before the first FROM: their defaults, or the
+// image's build args. FROM base-${VARIANT} then names the stage it builds
+// on.
+func expandBaseNames(stages []instructions.Stage, metaArgs []instructions.ArgCommand,
+	args map[string]string, escape rune) {
+	var env []string
+	for _, a := range metaArgs {
+		for _, kv := range a.Args {
+			if v, ok := args[kv.Key]; ok {
+				env = append(env, kv.Key+"="+v)
+			} else if kv.Value != nil {
+				env = append(env, kv.Key+"="+*kv.Value)
+			}
+		}
+	}
+	lex := shell.NewLex(escape)
+	for i := range stages {
+		if name, _, err := lex.ProcessWord(stages[i].BaseName, shell.EnvsFromSlice(env)); err == nil {
+			stages[i].BaseName = name
+		}
+	}
 }
 
 // stageIndex returns the index of the stage ref names (a name, or a
