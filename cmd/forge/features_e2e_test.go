@@ -10,8 +10,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -365,6 +367,40 @@ func requirePodmanCompose(t *testing.T) []string {
 		t.Skip("end-to-end test skipped: podman-compose is not installed (make tools)")
 	}
 	return env
+}
+
+// TestLoadFailureSaysWhy checks that an engine that stops reading the
+// tarball fails the build with the engine's own message, not a bare
+// broken pipe, and that nothing is recorded.
+func TestLoadFailureSaysWhy(t *testing.T) {
+	requireDaemon(t)
+	project := writeProject(t, map[string]string{
+		"forge.hcl":  "image \"app\" {\n  tags = [\"forge.test/load-fails:1\"]\n}\n",
+		"Dockerfile": "FROM scratch\nCOPY big /big\n",
+		// Larger than a pipe's buffer, so that a write finds the
+		// engine gone.
+		"big": strings.Repeat("0123456789abcdef", 1<<16),
+	})
+	bin := t.TempDir()
+	engine := "#!/bin/sh\nhead -c 10 >/dev/null\necho 'Error: storage is read-only (load-canary)' >&2\nexit 125\n"
+	if err := os.WriteFile(filepath.Join(bin, "podman"), []byte(engine), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t)
+	for i, kv := range e.vars {
+		if strings.HasPrefix(kv, "PATH=") {
+			e.vars[i] = "PATH=" + bin + ":" + strings.TrimPrefix(kv, "PATH=")
+		}
+	}
+	file := filepath.Join(project, "forge.hcl")
+	res := e.forge("build", "-f", file, "--load=podman", "--progress", "quiet")
+	if res.code == 0 || !strings.Contains(res.stderr, "load-canary") {
+		t.Errorf("forge build with a failing engine: exit %d, want an error quoting the engine\n%s",
+			res.code, res.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(project, manifest.DefaultName)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a failed load wrote a manifest: %v", err)
+	}
 }
 
 func TestBuildLoadIntoPodman(t *testing.T) {
