@@ -138,6 +138,22 @@ func (im *importer) contexts(service string, b *types.BuildConfig) hclwrite.Toke
 	return objectTokens(entries, false)
 }
 
+// layoutPath returns spec, an OCI layout's DIR, DIR:TAG or DIR@DIGEST,
+// with a relative DIR, which compose reads from the project directory,
+// rewritten for forge.hcl, which forge reads from its own directory.
+func (im *importer) layoutPath(spec string) string {
+	dir, ref := spec, ""
+	if i := strings.LastIndex(spec, "@"); i >= 0 {
+		dir, ref = spec[:i], spec[i:]
+	} else if i := strings.LastIndex(spec, ":"); i > strings.LastIndex(spec, "/") {
+		dir, ref = spec[:i], spec[i:]
+	}
+	if filepath.IsAbs(dir) {
+		return spec
+	}
+	return im.path(filepath.Join(im.project.WorkingDir, dir), false) + ref
+}
+
 func (im *importer) contextValue(service, key, value string) hclwrite.Tokens {
 	target, isRef := strings.CutPrefix(value, types.ServicePrefix)
 	if !isRef && filepath.IsAbs(value) {
@@ -153,6 +169,8 @@ func (im *importer) contextValue(service, key, value string) hclwrite.Tokens {
 	case isRef:
 		im.report(service, key, "%s does not name a service with a build section: left out", value)
 		return nil
+	case strings.HasPrefix(value, "oci-layout://"):
+		return stringTokens("oci-layout://" + im.layoutPath(strings.TrimPrefix(value, "oci-layout://")))
 	case isRemote(value):
 		return stringTokens(value)
 	}

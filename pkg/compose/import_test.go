@@ -652,3 +652,34 @@ func TestImportReportsVariablesInBuildKeys(t *testing.T) {
 		t.Errorf("problems on %v, want %v", keys, want)
 	}
 }
+
+// TestImportRebasesLayoutContexts checks that an OCI layout context with a
+// relative directory, read by compose from the project directory, points
+// at the same directory from where forge.hcl is written.
+func TestImportRebasesLayoutContexts(t *testing.T) {
+	dir := t.TempDir()
+	const dgst = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+	writeFiles(t, dir, map[string]string{"app/Dockerfile": "FROM base\n", "app/compose.yaml": `services:
+  web:
+    build:
+      context: .
+      additional_contexts:
+        base: oci-layout://./store@` + dgst + `
+        tagged: oci-layout://layouts/debian:bookworm
+        fixed: oci-layout:///srv/store@` + dgst + `
+`})
+	got, err := Import(context.Background(), []string{filepath.Join(dir, "app", "compose.yaml")},
+		ImportOptions{OutputDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`"oci-layout://app/store@` + dgst + `"`,
+		`"oci-layout://app/layouts/debian:bookworm"`,
+		`"oci-layout:///srv/store@` + dgst + `"`,
+	} {
+		if !bytes.Contains(got.HCL, []byte(want)) {
+			t.Errorf("forge.hcl lacks %s:\n%s", want, got.HCL)
+		}
+	}
+}
