@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -342,7 +343,8 @@ func unionTags(a, b []string) []string {
 func unionCaches(a, b []Cache) []Cache {
 	out := slices.Clone(a)
 	for _, c := range b {
-		if !slices.ContainsFunc(out, func(o Cache) bool { return o.String() == c.String() }) {
+		// Compared whole: String redacts credentials, which may differ.
+		if !slices.ContainsFunc(out, func(o Cache) bool { return o.Type == c.Type && maps.Equal(o.Attrs, c.Attrs) }) {
 			out = append(out, c)
 		}
 	}

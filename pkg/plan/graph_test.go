@@ -465,3 +465,41 @@ func nodeNames(nodes []*Node) []string {
 	}
 	return names
 }
+
+// TestNewKeepsURLCredentialsApart checks that two URL contexts that differ
+// only where the plan redacts them are different inputs, and that merged
+// caches differing only in a credential are both kept.
+func TestNewKeepsURLCredentialsApart(t *testing.T) {
+	path := writeDirs(t, `
+image "v1" {
+  context    = "app"
+  contexts   = { src = "https://dl.example.com/get?key=release-1.tar.gz" }
+  tags       = ["app:v1"]
+}
+image "v2" {
+  context    = "app"
+  contexts   = { src = "https://dl.example.com/get?key=release-2.tar.gz" }
+  tags       = ["app:v2"]
+}
+image "c1" {
+  context    = "app"
+  cache_from = ["type=s3,bucket=b,secret_access_key=one"]
+  tags       = ["c:1"]
+}
+image "c2" {
+  context    = "app"
+  cache_from = ["type=s3,bucket=b,secret_access_key=two"]
+  tags       = ["c:2"]
+}
+`, "app")
+	g, err := New(mustLoad(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Node("v1") == g.Node("v2") {
+		t.Error("New() merged two URL contexts that differ in a redacted query parameter")
+	}
+	if n := g.Node("c1"); n != g.Node("c2") || len(n.Image.CacheFrom) != 2 {
+		t.Errorf("c1 and c2: want one node importing both caches, got node %+v", n)
+	}
+}

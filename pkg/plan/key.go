@@ -60,9 +60,14 @@ func contentKey(img *Image, dir string, keys map[string]digest.Digest) digest.Di
 	if len(img.Contexts) > 0 {
 		in.Contexts = make(map[string]string, len(img.Contexts))
 		for name, c := range img.Contexts {
+			// A URL counts whole: its credentials, which String
+			// redacts, can name what is fetched (?key=release-2).
 			src := c.relativeTo(dir).String()
-			if c.Kind == ContextImage {
+			switch c.Kind {
+			case ContextImage:
 				src = keys[c.Image].String()
+			case ContextURL:
+				src = c.Ref
 			}
 			in.Contexts[name] = string(c.Kind) + " " + src
 		}
