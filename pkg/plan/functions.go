@@ -22,9 +22,9 @@ func functions(now time.Time) map[string]function.Function {
 	return map[string]function.Function{
 		// strings
 		"chomp":         stdlib.ChompFunc,
-		"format":        stdlib.FormatFunc,
-		"formatlist":    stdlib.FormatListFunc,
-		"indent":        stdlib.IndentFunc,
+		"format":        guardedFormat,
+		"formatlist":    guardedFormatList,
+		"indent":        guardedIndent,
 		"join":          stdlib.JoinFunc,
 		"lower":         stdlib.LowerFunc,
 		"replace":       stdlib.ReplaceFunc,
@@ -60,7 +60,7 @@ func functions(now time.Time) map[string]function.Function {
 		"range":           stdlib.RangeFunc,
 		"reverse":         stdlib.ReverseListFunc,
 		"setintersection": stdlib.SetIntersectionFunc,
-		"setproduct":      stdlib.SetProductFunc,
+		"setproduct":      guardedSetProduct,
 		"setsubtract":     stdlib.SetSubtractFunc,
 		"setunion":        stdlib.SetUnionFunc,
 		"slice":           stdlib.SliceFunc,
@@ -81,7 +81,7 @@ func functions(now time.Time) map[string]function.Function {
 		"base64decode": base64DecodeFunc,
 		"base64encode": base64EncodeFunc,
 		"csvdecode":    stdlib.CSVDecodeFunc,
-		"jsondecode":   stdlib.JSONDecodeFunc,
+		"jsondecode":   guardedJSONDecode,
 		"jsonencode":   stdlib.JSONEncodeFunc,
 		// dates
 		"formatdate": stdlib.FormatDateFunc,

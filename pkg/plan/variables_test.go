@@ -211,6 +211,10 @@ func TestFunctions(t *testing.T) {
 		{`join(",", flatten([["a"], ["b"]]))`, "a,b"},
 		{`tostring(max(1, 5, 3))`, "5"},
 		{`local.version`, "v2"},
+		{`indent(2, "a\nb")`, "a\n  b"},
+		{`formatlist("%s-%5.2f", ["a"], [1])[0]`, "a- 1.00"},
+		{`tostring(length(setproduct(range(100), range(100), range(10))))`, "100000"},
+		{`jsondecode("[[[\"]]]]]]\"]]]")[0][0][0]`, "]]]]]]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
@@ -225,6 +229,34 @@ func TestFunctions(t *testing.T) {
 			}
 			if got := cfg.Image("app").Target; got != tt.want {
 				t.Errorf("target = %s gives %q, want %q", tt.expr, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestFunctionGuards checks that arguments asking a function for more
+// than memory or the stack can give are an error on the call, located.
+func TestFunctionGuards(t *testing.T) {
+	tests := []string{
+		`length(setproduct(range(1000), range(1000), range(1000)))`,
+		`length(jsondecode("${join("", [for i in range(300) : "["])}${join("", [for i in range(300) : "]"])}"))`,
+		`indent(-1, "a\nb")`,
+		`indent(1000000000, "a\nb")`,
+		`format("%03000000000d", 0)`,
+		`format("%.999999999f", 1)`,
+		`formatlist("%099999999s", ["a"])`,
+	}
+	for _, expr := range tests {
+		t.Run(expr, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM scratch\n")
+			src := "image \"app\" {\n  target = tostring(" + expr + ")\n}\n"
+			_, diags := NewParser().Parse([]byte(src), filepath.Join(dir, "forge.hcl"), LoadOptions{})
+			if !diags.HasErrors() || diags[0].Subject == nil || diags[0].Subject.Start.Line != 2 {
+				t.Errorf("target = %s: %v, want an error on line 2", expr, diags)
+			}
+			if strings.Contains(diags.Error(), "goroutine") {
+				t.Errorf("target = %s: the error holds a stack trace: %v", expr, diags)
 			}
 		})
 	}
