@@ -201,6 +201,11 @@ func (v *declaredVariable) rawValue(given *rawValue, constants *hcl.EvalContext)
 		if diags.HasErrors() {
 			return cty.NilVal, given.source, valueSyntaxError(v, given, diags)
 		}
+		if val.IsNull() {
+			// --var n=null, as a null in a var file, leaves the
+			// variable to its default.
+			return v.rawValue(nil, constants)
+		}
 		return val, given.source, nil
 	}
 	val, diags := given.expr.Value(constants)

@@ -103,6 +103,10 @@ func TestVariableTypes(t *testing.T) {
 			func(c *Config) bool {
 				return findVar(c, "platforms").Value.Equals(cty.ListVal([]cty.Value{cty.StringVal("linux/arm64")})).True()
 			}},
+		{"null from --var leaves the default", Values{Vars: []string{"replicas=null"}}, func(c *Config) bool {
+			v := findVar(c, "replicas")
+			return !v.Value.IsNull() && v.Source == "default"
+		}},
 		{"untyped keeps strings verbatim", Values{Vars: []string{`note=["not", "a", "list"]`}},
 			func(c *Config) bool {
 				return findVar(c, "note").Value.AsString() == `["not", "a", "list"]`
