@@ -260,3 +260,37 @@ func TestPushMultiPlatformRecordsEachPlatform(t *testing.T) {
 		}
 	}
 }
+
+// TestPushWithFileOutputRecordsThePushedDigest checks that a push with a
+// file output written differently (zstd layers, no annotations) records
+// the digest the registry holds, not the file's.
+func TestPushWithFileOutputRecordsThePushedDigest(t *testing.T) {
+	requireDaemon(t)
+	reg := startRegistry(t)
+	repo := reg.addr + "/forge/withfile"
+	project := writeProject(t, map[string]string{
+		"forge.hcl": fmt.Sprintf(`
+image "app" {
+  tags        = ["%s:1"]
+  annotations = { "org.opencontainers.image.title" = "app" }
+}
+`, repo),
+		"Dockerfile": "FROM scratch\nCOPY main.txt /main.txt\n",
+		"main.txt":   "content\n",
+	})
+	file := filepath.Join(project, "forge.hcl")
+	e := newEnv(t)
+	archive := filepath.Join(t.TempDir(), "app.tar")
+	res := e.forge("build", "-f", file, "--push", "--progress", "quiet",
+		"--output", "type=oci,dest="+archive+",compression=zstd")
+	if res.code != 0 {
+		t.Fatalf("forge build --push --output: exit %d\n%s", res.code, res.stderr)
+	}
+	recorded := readManifestFile(t, filepath.Join(project, manifest.DefaultName)).Artifacts["app"].Digest
+	if pushed := registryDigest(t, repo+":1"); recorded != pushed {
+		t.Errorf("manifest records %s, the registry holds %s", recorded, pushed)
+	}
+	if _, err := os.Stat(archive); err != nil {
+		t.Errorf("the file output is missing: %v", err)
+	}
+}

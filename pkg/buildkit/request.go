@@ -269,9 +269,21 @@ func (r *request) attachables() ([]session.Attachable, error) {
 // tag at once (pushing them all when asked), plus a docker tarball for
 // loading and a file output when asked. An image that is only loaded is
 // exported once, as the tarball, named by every tag.
+//
+// The file output comes first: BuildKit answers a solve with one set of
+// exporter results, each export's overwriting the one before, and the
+// digest forge records must be the pushed or loaded image's, not that of
+// a file written with other compression or without annotations.
 func (r *request) exportEntries(n *plan.Node, out Outputs) ([]client.ExportEntry, error) {
 	name := strings.Join(n.Image.Tags, ",")
 	var exports []client.ExportEntry
+	if out.Files != nil {
+		e, err := r.fileExport(n, out.Files)
+		if err != nil {
+			return nil, err
+		}
+		exports = append(exports, e)
+	}
 	if out.Push || out.Load == nil {
 		attrs := map[string]string{"name": name}
 		for k, v := range n.Image.Annotations {
@@ -300,13 +312,6 @@ func (r *request) exportEntries(n *plan.Node, out Outputs) ([]client.ExportEntry
 			Attrs:  attrs,
 			Output: func(map[string]string) (io.WriteCloser, error) { return out.Load(n) },
 		})
-	}
-	if out.Files != nil {
-		e, err := r.fileExport(n, out.Files)
-		if err != nil {
-			return nil, err
-		}
-		exports = append(exports, e)
 	}
 	return exports, nil
 }

@@ -174,10 +174,16 @@ func TestExportEntries(t *testing.T) {
 			image("true"),
 			{client.ExporterDocker, map[string]string{"compression": "-", "annotation.a": "1"}},
 		}},
+		// The file comes first: the last export's digest is the one
+		// the solve returns, and it must be the image's.
 		{"file", Outputs{Files: files}, []export{
-			image("-"),
 			{client.ExporterOCI, map[string]string{"compression": "zstd", "force-compression": "true",
 				"compression-level": "3"}},
+			image("-"),
+		}},
+		{"push and file", Outputs{Push: true, Files: files}, []export{
+			{client.ExporterOCI, map[string]string{"compression": "zstd"}},
+			image("true"),
 		}},
 	}
 	n := &plan.Node{Name: "app", Image: &plan.Image{Tags: []string{"r/app:1", "r/app:latest"},
