@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/forge-build/forge/pkg/buildkit"
@@ -157,7 +161,7 @@ func (s *skipChecks) recorded(ctx context.Context, n *plan.Node) digest.Digest {
 func (s *skipChecks) skip(ctx context.Context, n *plan.Node) (*buildkit.Result, bool) {
 	art := s.prev.Artifacts[n.Name]
 	switch {
-	case art == nil, n.Image.NoCache, n.Image.Pull, s.files, readsURL(n):
+	case art == nil, s.files, solvedEveryTime(n, map[*plan.Node]bool{}):
 		return nil, false
 	case art.Key != n.Key.String(), !slices.Equal(art.Tags, n.Image.Tags):
 		return nil, false
@@ -183,18 +187,69 @@ func (s *skipChecks) skip(ctx context.Context, n *plan.Node) (*buildkit.Result, 
 	return &buildkit.Result{Digest: digest.Digest(art.Digest), ConfigDigest: digest.Digest(art.ConfigDigest)}, true
 }
 
-// readsURL reports whether n, or an image it is built from, has a named
-// context fetched from a URL, such as a git branch: what it holds now is
-// not known without fetching it, so such an image is always solved, and
-// BuildKit's cache makes that cheap when nothing moved.
-func readsURL(n *plan.Node) bool {
-	for _, c := range n.Image.Contexts {
+// solvedEveryTime reports whether n, or an image it is built from or
+// after, is solved on every build: one with no_cache or pull, a named
+// context fetched from a URL (such as a git branch), or a Dockerfile that
+// ADDs a URL or a git repository without a checksum. What those hold now is
+// not known without fetching them, so n is not skipped; BuildKit's cache
+// makes its solve cheap when nothing moved. seen holds the nodes already
+// looked at.
+func solvedEveryTime(n *plan.Node, seen map[*plan.Node]bool) bool {
+	if seen[n] {
+		return false
+	}
+	seen[n] = true
+	img := n.Image
+	if img.NoCache || img.Pull || addsRemote(img) {
+		return true
+	}
+	for _, c := range img.Contexts {
 		if c.Kind == plan.ContextURL {
 			return true
 		}
 	}
-	return slices.ContainsFunc(n.Deps, readsURL)
+	return slices.ContainsFunc(n.Deps, func(d *plan.Node) bool { return solvedEveryTime(d, seen) })
 }
+
+// addsRemote reports whether img's Dockerfile has an ADD of a URL or a git
+// repository that no --checksum pins. A Dockerfile that cannot be read or
+// parsed adds nothing: the solve reports it.
+func addsRemote(img *plan.Image) bool {
+	src := []byte(img.DockerfileInline)
+	if img.DockerfileInline == "" {
+		data, err := os.ReadFile(img.Dockerfile)
+		if err != nil {
+			return false
+		}
+		src = data
+	}
+	result, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		return false
+	}
+	for _, inst := range result.AST.Children {
+		if !strings.EqualFold(inst.Value, "add") || slices.ContainsFunc(inst.Flags, func(f string) bool {
+			return strings.HasPrefix(f, "--checksum=")
+		}) {
+			continue
+		}
+		var args []string
+		for arg := inst.Next; arg != nil; arg = arg.Next {
+			args = append(args, arg.Value)
+		}
+		// The last argument is the destination.
+		for _, a := range args[:max(len(args)-1, 0)] {
+			if remoteSource.MatchString(a) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// remoteSource matches the ADD sources BuildKit fetches: URLs and git
+// repositories.
+var remoteSource = regexp.MustCompile(`^(https?://|git://|ssh://|git@)`)
 
 // builtFor returns the platforms n is built for: those it names, or the
 // builder's.

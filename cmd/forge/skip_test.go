@@ -60,10 +60,44 @@ func TestSkipNeedsWhatTheRecordedBuildDid(t *testing.T) {
 	}
 }
 
-func TestSkipNeverTrustsURLContexts(t *testing.T) {
+// TestSkipNeverTrustsWhatIsFetchedEveryTime checks that an image is solved
+// when it, or an image it is built from or after, reads what only a solve
+// knows: a URL context, an ADD of a URL or git repository without a
+// checksum, or a no_cache or pull image.
+func TestSkipNeverTrustsWhatIsFetchedEveryTime(t *testing.T) {
 	project := writeProject(t, map[string]string{
-		"forge.hcl": "image \"lib\" {\n  contexts = { src = \"https://example.com/lib.git#main\" }\n}\n" +
-			"image \"app\" {\n  contexts = { lib = image.lib }\n}\nimage \"plain\" {\n  target = \"x\"\n}\n",
+		"forge.hcl": `
+image "lib" {
+  contexts = { src = "https://example.com/lib.git#main" }
+}
+image "app" {
+  contexts = { lib = image.lib }
+}
+image "plain" {
+  target = "x"
+}
+image "base" {
+  pull = true
+}
+image "after_base" {
+  depends_on = [image.base]
+}
+image "nocache" {
+  no_cache = true
+}
+image "on_nocache" {
+  contexts = { b = image.nocache }
+}
+image "adds_url" {
+  dockerfile_inline = "FROM scratch\nADD https://example.com/x.tar.gz /x\n"
+}
+image "adds_git" {
+  dockerfile_inline = "FROM scratch\nADD [\"git@github.com:org/repo.git\", \"/src\"]\n"
+}
+image "adds_pinned" {
+  dockerfile_inline = "FROM scratch\nADD --checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d https://example.com/x /x\n"
+}
+`,
 		"Dockerfile": "FROM scratch\n",
 	})
 	g := planProject(t, project)
@@ -77,7 +111,9 @@ func TestSkipNeverTrustsURLContexts(t *testing.T) {
 			Digest: digest.FromString(n.Name).String(), Key: n.Key.String(), Fingerprint: fp.String()}
 		s.fingerprints[n.Name] = &pending{done: done, fp: fp}
 	}
-	for name, want := range map[string]bool{"lib": false, "app": false, "plain": true} {
+	for name, want := range map[string]bool{"lib": false, "app": false, "plain": true,
+		"base": false, "after_base": false, "nocache": false, "on_nocache": false,
+		"adds_url": false, "adds_git": false, "adds_pinned": true} {
 		if _, got := s.skip(t.Context(), g.Node(name)); got != want {
 			t.Errorf("skip(%s) = %t, want %t", name, got, want)
 		}
