@@ -15,7 +15,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -67,8 +66,8 @@ type printer struct {
 	changed bool
 }
 
-// noteChange sets p.changed when the file at path changed at p.since or
-// later.
+// noteChange sets p.changed when the file at path, or the file a symbolic
+// link at path points to, changed at p.since or later.
 func (p *printer) noteChange(path string) error {
 	if p.since.IsZero() || p.changed {
 		return nil
@@ -77,10 +76,27 @@ func (p *printer) noteChange(path string) error {
 	if err != nil {
 		return err
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || !time.Unix(0, st.Ctim.Nano()).Before(p.since) {
-		p.changed = true
+	p.changed = changedSince(fi, p.since)
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		if target, err := os.Stat(path); err == nil && changedSince(target, p.since) {
+			p.changed = true
+		}
 	}
 	return nil
+}
+
+// noteIgnoreFile notes a change of the ignore file at path, if there is
+// one: it decides which files count even when it excludes itself.
+func (p *printer) noteIgnoreFile(path string, ok bool) error {
+	if !ok {
+		return nil
+	}
+	return p.noteChange(path)
+}
+
+func changedSince(fi fs.FileInfo, since time.Time) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return !ok || !time.Unix(0, st.Ctim.Nano()).Before(since)
 }
 
 func (p *printer) write(ctx context.Context, n *plan.Node) error {
@@ -103,6 +119,9 @@ func (p *printer) write(ctx context.Context, n *plan.Node) error {
 	if err != nil {
 		return err
 	}
+	if err := p.noteIgnoreFile(img.IgnoreFile()); err != nil {
+		return err
+	}
 	excludes = append(excludes, img.ForgeFiles(p.forgeFiles)...)
 	if err := p.hashTree(ctx, "context", img.Context, excludes); err != nil {
 		return err
@@ -117,6 +136,12 @@ func (p *printer) write(ctx context.Context, n *plan.Node) error {
 			excludes, err := c.IgnorePatterns()
 			if err != nil {
 				return fmt.Errorf("image %s: context %s: %w", img.Name, name, err)
+			}
+			ignore := filepath.Join(c.Path, ".dockerignore")
+			if _, err := os.Lstat(ignore); err == nil {
+				if err := p.noteChange(ignore); err != nil {
+					return err
+				}
 			}
 			excludes = append(excludes, plan.ForgeFilesIn(c.Path, p.forgeFiles)...)
 			if err := p.hashTree(ctx, "named "+name, c.Path, excludes); err != nil {
@@ -168,17 +193,14 @@ func (p *printer) hashTree(ctx context.Context, label, root string, excludes []s
 		})
 }
 
+// hashFile writes the file at path, its length first, so that what
+// follows it cannot pass for part of it.
 func hashFile(h hash.Hash, label, path string) error {
-	fmt.Fprintf(h, "file %s\n", label)
-	return copyFile(h, path)
-}
-
-func copyFile(w io.Writer, path string) error {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	_, err = io.Copy(w, f)
+	fmt.Fprintf(h, "file %s %d\n", label, len(data))
+	_, err = h.Write(data)
 	return err
 }

@@ -324,20 +324,61 @@ func TestSinceSeesFilesChangedDuringTheBuild(t *testing.T) {
 	// context's ignored files do not.
 	for _, file := range []string{"app/staticfiles/a.css", "app/main.py", "app/Dockerfile", "assets/logo.svg",
 		"base/Dockerfile"} {
-		time.Sleep(50 * time.Millisecond)
-		started := time.Now()
-		time.Sleep(50 * time.Millisecond)
-		path := filepath.Join(dir, file)
-		// Same content, times restored: only the change time moves.
-		info, _ := os.Stat(path)
-		data, _ := os.ReadFile(path)
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		os.Chtimes(path, info.ModTime(), info.ModTime())
+		started := rewriteLater(t, filepath.Join(dir, file))
 		got := since(started)
 		if ignored := file == "app/staticfiles/a.css"; ignored != (got != "") {
 			t.Errorf("after rewriting %s, Since() = %q", file, got)
 		}
 	}
+}
+
+// TestSinceSeesIgnoreFilesAndLinkedDockerfiles checks that a change during
+// the build to a .dockerignore that excludes itself, or to the file a
+// symlinked Dockerfile points to, counts as a change.
+func TestSinceSeesIgnoreFilesAndLinkedDockerfiles(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"forge.hcl":         "image \"app\" {\n  context = \"app\"\n}\n",
+		"real/Dockerfile":   "FROM scratch\nCOPY . /app\n",
+		"app/main.py":       "print('hi')\n",
+		"app/.dockerignore": ".dockerignore\n",
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("../real/Dockerfile", filepath.Join(dir, "app", "Dockerfile")); err != nil {
+		t.Fatal(err)
+	}
+	app := appNode(t, dir)
+	for _, file := range []string{"app/.dockerignore", "real/Dockerfile"} {
+		started := rewriteLater(t, filepath.Join(dir, file))
+		if fp, err := Since(t.Context(), app, nil, nil, started); err != nil || fp != "" {
+			t.Errorf("after rewriting %s, Since() = %q, %v; want no fingerprint", file, fp, err)
+		}
+	}
+}
+
+// rewriteLater returns a start time, then rewrites the file at path after
+// it with the same content and times: only its change time moves.
+func rewriteLater(t *testing.T, path string) time.Time {
+	t.Helper()
+	// Timestamps come from a clock that ticks coarsely: leave a margin.
+	time.Sleep(50 * time.Millisecond)
+	started := time.Now()
+	time.Sleep(50 * time.Millisecond)
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(path, info.ModTime(), info.ModTime())
+	return started
 }
