@@ -290,6 +290,11 @@ func parseOutput(spec string) (*buildkit.FileOutput, error) {
 		return nil, fmt.Errorf("--output %s: dest is required", spec)
 	case f.Type == "local" && (f.Compression != "" || f.CompressionLevel != ""):
 		return nil, fmt.Errorf("--output %s: a local output has no layers to compress", spec)
+	case f.Dir && (f.Compression != "" || f.CompressionLevel != ""):
+		// BuildKit indexes a layout directory with the image the build
+		// pushes or loads, so the directory holds that image's layers.
+		return nil, fmt.Errorf("--output %s: a directory (tar=false) holds the layers of the image "+
+			"the build pushes or loads; compression applies to tarballs only", spec)
 	}
 	return f, nil
 }

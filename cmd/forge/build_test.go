@@ -29,6 +29,7 @@ func TestParseOutput(t *testing.T) {
 		{spec: "type=docker,dest=a.tar,compression-level=23", wantErr: "compression-level"},
 		{spec: "type=local,dest=dir,compression=gzip", wantErr: "local"},
 		{spec: "type=docker,dest=a.tar,tar=maybe", wantErr: "tar"},
+		{spec: "type=oci,dest=out,tar=false,compression=zstd", wantErr: "tarballs"},
 		{spec: "type=docker,dest=a.tar,push=true", wantErr: "push"},
 		{spec: "type=registry,dest=a.tar", wantErr: "type"},
 		{spec: "type=docker", wantErr: "dest"},

@@ -293,4 +293,32 @@ image "app" {
 	if _, err := os.Stat(archive); err != nil {
 		t.Errorf("the file output is missing: %v", err)
 	}
+
+	// A layout directory is indexed with the pushed image, whose blobs it
+	// holds.
+	layout := filepath.Join(t.TempDir(), "layout")
+	res = e.forge("build", "-f", file, "--push", "--no-cache", "--progress", "quiet",
+		"--output", "type=oci,dest="+layout+",tar=false")
+	if res.code != 0 {
+		t.Fatalf("forge build --push --output tar=false: exit %d\n%s", res.code, res.stderr)
+	}
+	recorded = readManifestFile(t, filepath.Join(project, manifest.DefaultName)).Artifacts["app"].Digest
+	if pushed := registryDigest(t, repo+":1"); recorded != pushed {
+		t.Errorf("manifest records %s, the registry holds %s", recorded, pushed)
+	}
+	data, err := os.ReadFile(filepath.Join(layout, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var index struct {
+		Manifests []struct{ Digest string } `json:"manifests"`
+	}
+	if err := json.Unmarshal(data, &index); err != nil || len(index.Manifests) == 0 ||
+		index.Manifests[0].Digest != recorded {
+		t.Fatalf("layout index.json = %s, want the recorded %s", data, recorded)
+	}
+	blob := filepath.Join(layout, "blobs", "sha256", strings.TrimPrefix(recorded, "sha256:"))
+	if _, err := os.Stat(blob); err != nil {
+		t.Errorf("the layout lacks the manifest its index names: %v", err)
+	}
 }

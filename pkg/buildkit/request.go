@@ -273,12 +273,14 @@ func (r *request) attachables() ([]session.Attachable, error) {
 // The file output comes first: BuildKit answers a solve with one set of
 // exporter results, each export's overwriting the one before, and the
 // digest forge records must be the pushed or loaded image's, not that of
-// a file written with other compression or without annotations.
+// a tarball written with other compression. A layout directory (tar=false)
+// is indexed with those results too, so it is written with the same
+// layers and annotations as the image that is pushed or loaded.
 func (r *request) exportEntries(n *plan.Node, out Outputs) ([]client.ExportEntry, error) {
 	name := strings.Join(n.Image.Tags, ",")
 	var exports []client.ExportEntry
 	if out.Files != nil {
-		e, err := r.fileExport(n, out.Files)
+		e, err := r.fileExport(n, out.Files, out.Load != nil && !out.Push)
 		if err != nil {
 			return nil, err
 		}
@@ -316,11 +318,20 @@ func (r *request) exportEntries(n *plan.Node, out Outputs) ([]client.ExportEntry
 	return exports, nil
 }
 
-func (r *request) fileExport(n *plan.Node, f *FileOutput) (client.ExportEntry, error) {
+// fileExport returns the export of f for n. uncompressed says that the
+// image the build exports besides is a tarball of uncompressed layers.
+func (r *request) fileExport(n *plan.Node, f *FileOutput, uncompressed bool) (client.ExportEntry, error) {
 	dest := strings.ReplaceAll(f.Dest, "{image}", n.Name)
 	attrs := map[string]string{"name": strings.Join(n.Image.Tags, ",")}
-	if f.Compression != "" {
+	for k, v := range n.Image.Annotations {
+		attrs["annotation."+k] = v
+	}
+	switch {
+	case f.Compression != "":
 		attrs["compression"] = f.Compression
+		attrs["force-compression"] = "true"
+	case f.Dir && uncompressed:
+		attrs["compression"] = "uncompressed"
 		attrs["force-compression"] = "true"
 	}
 	if f.CompressionLevel != "" {

@@ -150,6 +150,7 @@ func TestSolveOptEveryAttribute(t *testing.T) {
 func TestExportEntries(t *testing.T) {
 	load := func(*plan.Node) (io.WriteCloser, error) { return nil, nil }
 	files := &FileOutput{Type: "oci", Dest: "out.tar", Compression: "zstd", CompressionLevel: "3"}
+	dir := &FileOutput{Type: "oci", Dest: "out", Dir: true}
 	// export is one expected export: its type and the attributes that
 	// matter here ("-" for an attribute that must be absent).
 	type export struct {
@@ -182,7 +183,18 @@ func TestExportEntries(t *testing.T) {
 			image("-"),
 		}},
 		{"push and file", Outputs{Push: true, Files: files}, []export{
-			{client.ExporterOCI, map[string]string{"compression": "zstd"}},
+			{client.ExporterOCI, map[string]string{"compression": "zstd", "annotation.a": "1"}},
+			image("true"),
+		}},
+		// A layout directory is indexed with the loaded image: it holds
+		// the same, uncompressed, layers.
+		{"load and directory", Outputs{Load: load, Files: dir}, []export{
+			{client.ExporterOCI, map[string]string{"tar": "false", "compression": "uncompressed",
+				"force-compression": "true", "annotation.a": "1"}},
+			{client.ExporterDocker, map[string]string{"compression": "uncompressed"}},
+		}},
+		{"push and directory", Outputs{Push: true, Files: dir}, []export{
+			{client.ExporterOCI, map[string]string{"tar": "false", "compression": "-", "annotation.a": "1"}},
 			image("true"),
 		}},
 	}
@@ -360,7 +372,7 @@ func TestLocalExportIsMergedOnlyAfterTheSolve(t *testing.T) {
 	}
 	n := &plan.Node{Name: "app", Image: &plan.Image{Tags: []string{"r/app:1"}}}
 	export := func(req *request) {
-		e, err := req.fileExport(n, &FileOutput{Type: client.ExporterLocal, Dest: dest})
+		e, err := req.fileExport(n, &FileOutput{Type: client.ExporterLocal, Dest: dest}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
