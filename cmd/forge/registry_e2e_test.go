@@ -322,3 +322,36 @@ image "app" {
 		t.Errorf("the layout lacks the manifest its index names: %v", err)
 	}
 }
+
+// TestImageContextWithCacheImport checks that an image built on another
+// image block, which forge solves through a gateway build, can import a
+// cache, and that both images' caches are exported and imported again.
+func TestImageContextWithCacheImport(t *testing.T) {
+	requireDaemon(t)
+	reg := startRegistry(t)
+	project := writeProject(t, map[string]string{
+		"forge.hcl": fmt.Sprintf(`
+image "base" {
+  dockerfile = "base.Dockerfile"
+  tags       = ["%[1]s/base:1"]
+}
+image "app" {
+  contexts   = { base = image.base }
+  cache_from = ["type=registry,ref=%[1]s/cache:app"]
+  cache_to   = ["type=registry,ref=%[1]s/cache:app,mode=max"]
+  tags       = ["%[1]s/ctx:1"]
+}
+`, reg.addr),
+		"base.Dockerfile": "FROM scratch\nCOPY main.txt /main.txt\n",
+		"Dockerfile":      "FROM base\nCOPY app.txt /app.txt\n",
+		"main.txt":        "base\n",
+		"app.txt":         "app\n",
+	})
+	file := filepath.Join(project, "forge.hcl")
+	e := newEnv(t)
+	for i := range 2 {
+		if res := e.forge("build", "-f", file, "--push", "--no-cache", "--progress", "quiet"); res.code != 0 {
+			t.Fatalf("forge build %d of an image context with a cache import: exit %d\n%s", i+1, res.code, res.stderr)
+		}
+	}
+}

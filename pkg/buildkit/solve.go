@@ -101,9 +101,11 @@ func (c *Client) Solve(ctx context.Context, n *plan.Node, out Outputs,
 	if hasImageContexts(n) {
 		// The daemon attaches attestations from the request's own
 		// attributes: those of the build function's solves do not count.
-		opt.Frontend, opt.FrontendAttrs = "", nil
+		// The map stays non-nil: BuildKit's client adds the cache imports
+		// to it.
+		opt.Frontend, opt.FrontendAttrs = "", map[string]string{}
 		if out.Provenance != "" {
-			opt.FrontendAttrs = map[string]string{"attest:provenance": "mode=" + out.Provenance}
+			opt.FrontendAttrs["attest:provenance"] = "mode=" + out.Provenance
 		}
 		resp, err = c.bk.Build(ctx, opt, "forge", func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
 			return solveInGateway(ctx, gw, n, req, "")
