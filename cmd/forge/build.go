@@ -110,6 +110,9 @@ func runBuild(ctx context.Context, opts *buildOptions) error {
 	if opts.print {
 		return printPlan(opts.stdout, g, false)
 	}
+	if err := checkOutputs(g, opts); err != nil {
+		return err
+	}
 	if err := preflight(g, opts); err != nil {
 		return err
 	}
@@ -169,9 +172,14 @@ func writtenFiles(g *plan.Graph, out buildkit.Outputs, manifestPath, metadataFil
 	if metadataFile != "" {
 		files = append(files, metadataFile)
 	}
-	caches := slices.Clone(out.CacheTo)
+	var caches []plan.Cache
 	for _, n := range g.Nodes {
 		caches = append(caches, n.Image.CacheTo...)
+		for _, c := range out.CacheTo {
+			if dest := c.Attrs["dest"]; c.Type == "local" && dest != "" {
+				files = append(files, strings.ReplaceAll(dest, "{image}", n.Name))
+			}
+		}
 		if out.Files != nil {
 			files = append(files, strings.ReplaceAll(out.Files.Dest, "{image}", n.Name))
 		}
@@ -301,9 +309,7 @@ func parseOutput(spec string) (*buildkit.FileOutput, error) {
 
 func solve(ctx context.Context, c *buildkit.Client, g *plan.Graph, bo buildkit.Options,
 	opts *buildOptions) (map[string]*buildkit.Result, error) {
-	if opts.output != "" && len(g.Exported()) > 1 && !strings.Contains(opts.output, "{image}") {
-		return nil, &usageError{errors.New("--output with several images needs {image} in dest")}
-	}
+
 	out, _ := opts.stderr.(*os.File)
 	if out == nil {
 		out = os.Stderr
@@ -409,6 +415,32 @@ func configPath(manifestPath, config string) string {
 
 // preflight runs forge check's fast rules and prints what they find on
 // stderr. Errors stop the build unless --no-check.
+// checkOutputs refuses, before anything is built, outputs that the images
+// would overwrite in turn or cannot take.
+func checkOutputs(g *plan.Graph, opts *buildOptions) error {
+	exported := g.Exported()
+	if opts.output != "" && len(exported) > 1 && !strings.Contains(opts.output, "{image}") {
+		return &usageError{errors.New("--output with several images needs {image} in dest")}
+	}
+	for _, spec := range opts.cacheTo {
+		if len(exported) > 1 && !strings.Contains(spec, "{image}") && !strings.Contains(spec, "type=inline") {
+			return &usageError{fmt.Errorf("--cache-to %s with several images needs {image} in its "+
+				"ref, dest or scope: each image's cache would replace the one before", spec)}
+		}
+	}
+	if opts.load == "" {
+		return nil
+	}
+	for _, n := range exported {
+		if len(n.Image.Platforms) > 1 {
+			return &usageError{fmt.Errorf("--load: image %s is built for %d platforms, and an engine "+
+				"loads one: pick one with --set %s.platforms=PLATFORM, or --push", n.Name,
+				len(n.Image.Platforms), n.Name)}
+		}
+	}
+	return nil
+}
+
 func preflight(g *plan.Graph, opts *buildOptions) error {
 	findings := check.Run(g.Config, check.Options{})
 	if len(findings) == 0 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,5 +76,43 @@ func TestBuildKeepsAnotherConfigsManifest(t *testing.T) {
 		!strings.Contains(stderr.String(), "--manifest") {
 		t.Errorf("forge build -f forge.ci.hcl = exit %d\n%s\nwant exit %d naming forge.hcl and --manifest",
 			code, stderr.String(), exitUsage)
+	}
+}
+
+// TestBuildRefusesOutputsImagesWouldShare checks that outputs several
+// images would overwrite in turn, or that an image cannot take, are usage
+// errors before any builder is reached.
+func TestBuildRefusesOutputsImagesWouldShare(t *testing.T) {
+	project := writeProject(t, map[string]string{
+		"forge.hcl": "image \"api\" {\n  target = \"api\"\n}\nimage \"web\" {\n  target = \"web\"\n}\n" +
+			"image \"multi\" {\n  platforms = [\"linux/amd64\", \"linux/arm64\"]\n}\n",
+		"Dockerfile":    "FROM scratch AS api\nFROM scratch AS web\nFROM scratch\n",
+		".dockerignore": ".git\n",
+	})
+	file := filepath.Join(project, "forge.hcl")
+	tests := []struct {
+		args []string
+		want string // words the error holds; "" for no usage error
+	}{
+		{[]string{"--cache-to", "type=local,dest=" + project + "/cache", "api", "web"}, "needs {image}"},
+		{[]string{"--cache-to", "type=local,dest=" + project + "/cache/{image}", "api", "web"}, ""},
+		{[]string{"--cache-to", "type=inline", "api", "web"}, ""},
+		{[]string{"--cache-to", "type=local,dest=" + project + "/cache", "api"}, ""},
+		{[]string{"--output", "type=oci,dest=" + project + "/out.tar", "api", "web"}, "needs {image}"},
+		{[]string{"--load=podman", "multi"}, "2 platforms"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			// A builder that cannot be reached shows whether the build
+			// got past its checks.
+			e := &env{t: t, vars: []string{"BUILDKIT_HOST=tcp://" + closedPort(t), "PATH=" + os.Getenv("PATH")}}
+			res := e.forge(append([]string{"build", "-f", file, "--progress", "quiet"}, tt.args...)...)
+			switch {
+			case tt.want != "" && (res.code != exitUsage || !strings.Contains(res.stderr, tt.want)):
+				t.Errorf("exit %d, want %d saying %q\n%s", res.code, exitUsage, tt.want, res.stderr)
+			case tt.want == "" && res.code == exitUsage:
+				t.Errorf("exit %d, want the build to reach the builder\n%s", res.code, res.stderr)
+			}
+		})
 	}
 }

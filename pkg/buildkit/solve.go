@@ -131,6 +131,20 @@ func (c *Client) Solve(ctx context.Context, n *plan.Node, out Outputs,
 	return &Result{Node: n, Digest: dgst, ConfigDigest: configDigest, Ref: opt.Ref}, nil
 }
 
+// forImage returns the caches of the command line for n: {image} in an
+// attribute's value stands for n's name.
+func forImage(list []plan.Cache, n *plan.Node) []plan.Cache {
+	out := make([]plan.Cache, len(list))
+	for i, c := range list {
+		attrs := make(map[string]string, len(c.Attrs))
+		for k, v := range c.Attrs {
+			attrs[k] = strings.ReplaceAll(v, "{image}", n.Name)
+		}
+		out[i] = plan.Cache{Type: c.Type, Attrs: attrs}
+	}
+	return out
+}
+
 func hasImageContexts(n *plan.Node) bool {
 	for _, c := range n.Image.Contexts {
 		if c.Kind == plan.ContextImage {
@@ -155,8 +169,8 @@ func solveOpt(n *plan.Node, out Outputs, req *request) (client.SolveOpt, error) 
 		// daemon's copy of it: after the first, only changes are sent.
 		SharedKey:    digest.FromString(n.Image.Context).Encoded()[:32],
 		Exports:      exports,
-		CacheImports: caches(append(slices.Clone(n.Image.CacheFrom), out.CacheFrom...)),
-		CacheExports: caches(append(slices.Clone(n.Image.CacheTo), out.CacheTo...)),
+		CacheImports: caches(append(slices.Clone(n.Image.CacheFrom), forImage(out.CacheFrom, n)...)),
+		CacheExports: caches(append(slices.Clone(n.Image.CacheTo), forImage(out.CacheTo, n)...)),
 		Ref:          identity.NewID(),
 	}
 	if hasImageContexts(n) {

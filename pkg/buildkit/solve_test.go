@@ -402,3 +402,35 @@ func TestLocalExportIsMergedOnlyAfterTheSolve(t *testing.T) {
 		t.Errorf("after a solve %s/app holds %q, want what the export wrote", dest, data)
 	}
 }
+
+// TestCommandLineCachesNameTheImage checks that {image} in a cache given
+// on the command line stands for each image's name, and that the list
+// shared by every image is left alone.
+func TestCommandLineCachesNameTheImage(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := Outputs{
+		CacheFrom: []plan.Cache{{Type: "registry", Attrs: map[string]string{"ref": "r/cache:{image}"}}},
+		CacheTo:   []plan.Cache{{Type: "local", Attrs: map[string]string{"dest": "/c/{image}", "mode": "max"}}},
+	}
+	for _, name := range []string{"api", "web"} {
+		img := &plan.Image{Name: name, Context: dir, Dockerfile: filepath.Join(dir, "Dockerfile")}
+		req := newRequest()
+		opt, err := solveOpt(&plan.Node{Name: name, Image: img}, out, req)
+		req.close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := opt.CacheImports[0].Attrs["ref"]; got != "r/cache:"+name {
+			t.Errorf("%s imports %q, want r/cache:%s", name, got, name)
+		}
+		if got := opt.CacheExports[0].Attrs; got["dest"] != "/c/"+name || got["mode"] != "max" {
+			t.Errorf("%s exports %v, want dest /c/%s", name, got, name)
+		}
+	}
+	if out.CacheTo[0].Attrs["dest"] != "/c/{image}" {
+		t.Errorf("the command line's cache was changed: %v", out.CacheTo[0].Attrs)
+	}
+}
