@@ -3,6 +3,7 @@ package buildkit
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -355,12 +356,32 @@ func (r *request) fileExport(n *plan.Node, f *FileOutput, uncompressed bool) (cl
 	return client.ExportEntry{}, fmt.Errorf("output type %q is not oci, docker or local", f.Type)
 }
 
+// caches returns list as BuildKit takes it. A GitHub Actions cache gets
+// the service's address and token from the runner's environment unless it
+// names them, as buildx does: they only ever reach the builder.
 func caches(list []plan.Cache) []client.CacheOptionsEntry {
 	var out []client.CacheOptionsEntry
 	for _, c := range list {
-		out = append(out, client.CacheOptionsEntry{Type: c.Type, Attrs: c.Attrs})
+		attrs := c.Attrs
+		if c.Type == "gha" {
+			attrs = maps.Clone(attrs)
+			for attr, env := range ghaEnv {
+				if v := os.Getenv(env); v != "" && attrs[attr] == "" {
+					attrs[attr] = v
+				}
+			}
+		}
+		out = append(out, client.CacheOptionsEntry{Type: c.Type, Attrs: attrs})
 	}
 	return out
+}
+
+// ghaEnv maps the attributes of a GitHub Actions cache to the runner's
+// environment variables that hold them.
+var ghaEnv = map[string]string{
+	"token":  "ACTIONS_RUNTIME_TOKEN",
+	"url":    "ACTIONS_CACHE_URL",
+	"url_v2": "ACTIONS_RESULTS_URL",
 }
 
 // createAtomic opens the file for dest that an export writes. BuildKit

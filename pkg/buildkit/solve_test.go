@@ -434,3 +434,29 @@ func TestCommandLineCachesNameTheImage(t *testing.T) {
 		t.Errorf("the command line's cache was changed: %v", out.CacheTo[0].Attrs)
 	}
 }
+
+// TestGHACacheTakesTheRunnersService checks that a GitHub Actions cache
+// gets the runner's cache service and token unless it names its own, and
+// that the plan's cache is left without them.
+func TestGHACacheTakesTheRunnersService(t *testing.T) {
+	t.Setenv("ACTIONS_RUNTIME_TOKEN", "runner-token")
+	t.Setenv("ACTIONS_CACHE_URL", "https://cache.example/")
+	t.Setenv("ACTIONS_RESULTS_URL", "https://results.example/")
+	plain := plan.Cache{Type: "gha", Attrs: map[string]string{"scope": "app"}}
+	own := plan.Cache{Type: "gha", Attrs: map[string]string{"token": "mine", "url": "https://mine.example/"}}
+	reg := plan.Cache{Type: "registry", Attrs: map[string]string{"ref": "r/cache"}}
+	got := caches([]plan.Cache{plain, own, reg})
+	want := []map[string]string{
+		{"scope": "app", "token": "runner-token", "url": "https://cache.example/", "url_v2": "https://results.example/"},
+		{"token": "mine", "url": "https://mine.example/", "url_v2": "https://results.example/"},
+		{"ref": "r/cache"},
+	}
+	for i, w := range want {
+		if diff := cmp.Diff(w, got[i].Attrs); diff != "" {
+			t.Errorf("cache %d attributes (-want +got):\n%s", i, diff)
+		}
+	}
+	if _, ok := plain.Attrs["token"]; ok {
+		t.Error("the plan's cache now holds the runner's token")
+	}
+}
