@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,7 +56,7 @@ func runTests(m *testing.M) int {
 	code := m.Run()
 	// A full run must have validated the manifests it wrote.
 	fullRun := flag.Lookup("test.run").Value.String() == ""
-	if code == 0 && fullRun && e2eMissing == "" && manifestsValidated == 0 {
+	if code == 0 && fullRun && e2eMissing == "" && manifestsValidated.Load() == 0 {
 		fmt.Fprintln(os.Stderr, "no manifest written by the end-to-end tests was validated")
 		return 1
 	}
@@ -174,12 +175,12 @@ func validateManifests(t *testing.T, args []string) {
 		if err := manifest.Validate(data, path); err != nil {
 			t.Errorf("forge %s wrote an invalid manifest: %v", strings.Join(args, " "), err)
 		}
-		manifestsValidated++
+		manifestsValidated.Add(1)
 	}
 }
 
 // manifestsValidated counts the manifests validateManifests checked.
-var manifestsValidated int
+var manifestsValidated atomic.Int64
 
 // history returns every build record the daemon at addr holds.
 func history(t *testing.T, addr string) []*controlapi.BuildHistoryRecord {
