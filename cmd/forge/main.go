@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -157,7 +158,41 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newManifestCmd(g, stdout, stderr),
 		newBuilderCmd(g, stdout, stderr),
 	)
+	argsAreUsage(root)
 	return root
+}
+
+// argsAreUsage makes wrong arguments a usage error throughout cmd's tree:
+// an unknown command, or arguments a command does not take. A command
+// grouping others prints its help when called alone.
+func argsAreUsage(cmd *cobra.Command) {
+	switch validate := cmd.Args; {
+	case cmd.HasSubCommands() && !cmd.Runnable():
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			err := fmt.Errorf("unknown command %q for %q", args[0], c.CommandPath())
+			if c.SuggestionsMinimumDistance <= 0 {
+				c.SuggestionsMinimumDistance = 2
+			}
+			if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+				err = fmt.Errorf("%w; did you mean %s?", err, strings.Join(s, " or "))
+			}
+			return &usageError{err}
+		}
+		cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	case validate != nil:
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := validate(c, args); err != nil {
+				return &usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		argsAreUsage(sub)
+	}
 }
 
 // globalOptions are the flags every command shares.
