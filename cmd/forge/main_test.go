@@ -2,8 +2,8 @@ package main
 
 import (
 	"os"
-	"syscall"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
