@@ -284,12 +284,7 @@ func (l *Local) runningPID() (int, bool) {
 	if pid, ok := l.pidFromFile(); ok {
 		return pid, true
 	}
-	pid, ok := l.findDaemon()
-	if ok {
-		// Best effort: the next look finds it by the pidfile again.
-		writePID(l.Paths.PIDFile, pid)
-	}
-	return pid, ok
+	return l.findDaemon()
 }
 
 func (l *Local) pidFromFile() (int, bool) {
@@ -348,11 +343,20 @@ func alive(pid int) bool {
 }
 
 func writePID(path string, pid int) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)+"\n"), 0o600); err != nil {
+	// A name of its own: another forge may be writing the pidfile too.
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
 		return fmt.Errorf("writing the builder's pidfile: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	_, err = tmp.WriteString(strconv.Itoa(pid) + "\n")
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
 		return fmt.Errorf("writing the builder's pidfile: %w", err)
 	}
 	return nil
