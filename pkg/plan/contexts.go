@@ -57,6 +57,8 @@ func (c NamedContext) String() string {
 		return "oci-layout://" + c.Path + "@" + c.Digest.String()
 	case ContextLocal:
 		return c.Path
+	case ContextDockerImage:
+		return "docker-image://" + c.Ref
 	default:
 		return redactURL(c.Ref)
 	}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/opencontainers/go-digest"
 )
 
 func TestRedactURL(t *testing.T) {
@@ -69,5 +71,27 @@ func TestCredentialsNeverDescribed(t *testing.T) {
 	}
 	if img.CacheFrom[0].Attrs["token"] != "CANARY1" || !strings.Contains(img.Contexts["src"].Ref, "CANARY7") {
 		t.Error("the build's own cache and context settings lost their credentials")
+	}
+}
+
+// TestNamedContextString checks that each kind of named context reads as
+// it is written in forge.hcl, so that a registry image and a directory
+// with the same text are told apart.
+func TestNamedContextString(t *testing.T) {
+	tests := []struct {
+		c    NamedContext
+		want string
+	}{
+		{NamedContext{Kind: ContextImage, Image: "base"}, "image.base"},
+		{NamedContext{Kind: ContextDockerImage, Ref: "alpine:3.20"}, "docker-image://alpine:3.20"},
+		{NamedContext{Kind: ContextLocal, Path: "alpine:3.20"}, "alpine:3.20"},
+		{NamedContext{Kind: ContextOCILayout, Path: "store", Digest: digest.Digest("sha256:" + strings.Repeat("a", 64))},
+			"oci-layout://store@sha256:" + strings.Repeat("a", 64)},
+		{NamedContext{Kind: ContextURL, Ref: "https://u:p@example.com/r.git"}, "https://xxxxx@example.com/r.git"},
+	}
+	for _, tt := range tests {
+		if got := tt.c.String(); got != tt.want {
+			t.Errorf("%+v.String() = %q, want %q", tt.c, got, tt.want)
+		}
 	}
 }
