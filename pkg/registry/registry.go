@@ -7,19 +7,52 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/opencontainers/go-digest"
 )
 
+// ResponseTimeout bounds the wait for a registry's answer to one request,
+// so that a registry that accepts connections and never answers fails the
+// command instead of hanging it.
+const ResponseTimeout = 30 * time.Second
+
+var baseTransport = func() http.RoundTripper {
+	t := remote.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = ResponseTimeout
+	return t
+}()
+
 func options(ctx context.Context) []remote.Option {
 	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain),
-		remote.WithTransport(httpsBeyondLoopback{remote.DefaultTransport})}
+		remote.WithTransport(httpsBeyondLoopback{baseTransport})}
+}
+
+// parse parses ref, marking a loopback registry as one reached over plain
+// HTTP: the registry client's own rule knows 127.0.0.1 and localhost only.
+func parse(ref string) (name.Reference, error) {
+	r, err := name.ParseReference(ref)
+	if err != nil || !loopback(hostOf(r.Context().RegistryStr())) {
+		return r, err
+	}
+	return name.ParseReference(ref, name.Insecure)
+}
+
+// hostOf returns the host of a registry's host[:port].
+func hostOf(registry string) string {
+	if host, _, err := net.SplitHostPort(registry); err == nil {
+		return host
+	}
+	return strings.Trim(registry, "[]")
 }
 
 // httpsBeyondLoopback refuses plain HTTP to any host but a loopback one.
@@ -37,7 +70,7 @@ func (t httpsBeyondLoopback) RoundTrip(req *http.Request) (*http.Response, error
 }
 
 func loopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
@@ -48,7 +81,7 @@ func loopback(host string) bool {
 // to in its registry. It fails when the registry cannot be reached or has
 // no such image.
 func Digest(ctx context.Context, ref string) (digest.Digest, error) {
-	r, err := name.ParseReference(ref)
+	r, err := parse(ref)
 	if err != nil {
 		return "", err
 	}
@@ -59,21 +92,36 @@ func Digest(ctx context.Context, ref string) (digest.Digest, error) {
 	return digest.Digest(desc.Digest.String()), nil
 }
 
+// Lookup returns the digest the tag ref points to, or "" when the registry
+// holds no such tag. It fails when the registry cannot be asked.
+func Lookup(ctx context.Context, ref string) (digest.Digest, error) {
+	dgst, err := Digest(ctx, ref)
+	var terr *transport.Error
+	if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
+		return "", nil
+	}
+	return dgst, err
+}
+
 // Tag makes the tag dst point at the image src@dgst, which must already be
 // in dst's repository. Only the small image manifest is written: no layer
 // is pulled or pushed.
 func Tag(ctx context.Context, src string, dgst digest.Digest, dst string) error {
-	repo, err := name.ParseReference(src)
+	repo, err := parse(src)
 	if err != nil {
 		return err
 	}
-	pinned, err := name.NewDigest(repo.Context().Name() + "@" + dgst.String())
+	pinned, err := parse(repo.Context().Name() + "@" + dgst.String())
 	if err != nil {
 		return err
 	}
-	tag, err := name.NewTag(dst)
+	dstRef, err := parse(dst)
 	if err != nil {
 		return err
+	}
+	tag, ok := dstRef.(name.Tag)
+	if !ok {
+		return fmt.Errorf("cannot tag %s as %s: not a tag", pinned, dst)
 	}
 	if tag.Context().Name() != pinned.Context().Name() {
 		return fmt.Errorf("cannot tag %s as %s: a tag names an image of its own repository", pinned, dst)
@@ -93,7 +141,7 @@ func Tag(ctx context.Context, src string, dgst digest.Digest, dst string) error 
 // Attestation manifests are left out. A single-platform image yields an
 // empty map.
 func Platforms(ctx context.Context, ref string) (map[string]digest.Digest, error) {
-	r, err := name.ParseReference(ref)
+	r, err := parse(ref)
 	if err != nil {
 		return nil, err
 	}
