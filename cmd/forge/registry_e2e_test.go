@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -353,5 +354,69 @@ image "app" {
 		if res := e.forge("build", "-f", file, "--push", "--no-cache", "--progress", "quiet"); res.code != 0 {
 			t.Fatalf("forge build %d of an image context with a cache import: exit %d\n%s", i+1, res.code, res.stderr)
 		}
+	}
+}
+
+// TestReleaseMovesTagsOnlyWhenForced checks that a release tag already on
+// another image is moved only with --force, that the manifest then
+// records it on the image it names and no other, and that releasing again
+// records nothing twice.
+func TestReleaseMovesTagsOnlyWhenForced(t *testing.T) {
+	requireDaemon(t)
+	reg := startRegistry(t)
+	repo := reg.addr + "/forge/rel"
+	project := writeProject(t, map[string]string{
+		"forge.hcl": fmt.Sprintf(`
+image "a" {
+  target = "a"
+  tags   = ["%[1]s:a"]
+}
+image "b" {
+  target = "b"
+  tags   = ["%[1]s:b"]
+}
+`, repo),
+		"Dockerfile": "FROM scratch AS a\nCOPY a.txt /\nFROM scratch AS b\nCOPY b.txt /\n",
+		"a.txt":      "a\n",
+		"b.txt":      "b\n",
+	})
+	file := filepath.Join(project, "forge.hcl")
+	manifestPath := filepath.Join(project, manifest.DefaultName)
+	e := newEnv(t)
+	if res := e.forge("build", "-f", file, "--push", "--progress", "quiet"); res.code != 0 {
+		t.Fatalf("forge build --push: exit %d\n%s", res.code, res.stderr)
+	}
+	m := readManifestFile(t, manifestPath)
+	digestA, digestB := m.Artifacts["a"].Digest, m.Artifacts["b"].Digest
+	promoted := func(image string) []string {
+		var tags []string
+		for _, p := range readManifestFile(t, manifestPath).Artifacts[image].Promotions {
+			tags = append(tags, p.Tag)
+		}
+		return tags
+	}
+
+	if res := e.forge("release", "-f", file, "--tag", "v1", "a"); res.code != 0 {
+		t.Fatalf("forge release a: exit %d\n%s", res.code, res.stderr)
+	}
+	res := e.forge("release", "-f", file, "--tag", "v1", "b")
+	if res.code == 0 || !strings.Contains(res.stderr, "--force") {
+		t.Errorf("forge release of a tag another image holds: exit %d, want a refusal naming --force\n%s",
+			res.code, res.stderr)
+	}
+	if got := registryDigest(t, repo+":v1"); got != digestA {
+		t.Errorf("after the refusal v1 names %s, want a's %s", got, digestA)
+	}
+	if res := e.forge("release", "-f", file, "--tag", "v1", "--force", "b"); res.code != 0 {
+		t.Fatalf("forge release --force b: exit %d\n%s", res.code, res.stderr)
+	}
+	if res := e.forge("release", "-f", file, "--tag", "v1", "--tag", "v1", "b"); res.code != 0 {
+		t.Fatalf("forge release b again: exit %d\n%s", res.code, res.stderr)
+	}
+	if got := registryDigest(t, repo+":v1"); got != digestB {
+		t.Errorf("v1 names %s, want b's %s", got, digestB)
+	}
+	if a, b := promoted("a"), promoted("b"); len(a) != 0 || !slices.Equal(b, []string{repo + ":v1"}) {
+		t.Errorf("promotions: a %v, b %v; want none on a and v1 once on b", a, b)
 	}
 }

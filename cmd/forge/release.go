@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -24,6 +25,7 @@ type releaseOptions struct {
 	tags     []string
 	manifest string
 	json     bool
+	force    bool
 	images   []string
 	stdout   io.Writer
 	stderr   io.Writer
@@ -46,6 +48,7 @@ func newReleaseCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&opts.manifest, "manifest", "",
 		"manifest path (default "+manifest.DefaultName+" next to the configuration file)")
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print the promotions as JSON")
+	cmd.Flags().BoolVar(&opts.force, "force", false, "move tags that already name another image")
 	return cmd
 }
 
@@ -74,8 +77,11 @@ func runRelease(ctx context.Context, opts *releaseOptions) error {
 	if err != nil {
 		return err
 	}
-	plan, err := releasePlan(m, names, opts.tags)
+	plan, err := releasePlan(m, names, distinct(opts.tags))
 	if err != nil {
+		return err
+	}
+	if err := checkMoves(ctx, plan, opts.force); err != nil {
 		return err
 	}
 	done, releaseErr := promote(ctx, m, plan)
@@ -116,16 +122,64 @@ func releaseTargets(m *manifest.Manifest, images []string) ([]string, error) {
 		sort.Strings(names)
 		return names, nil
 	}
-	for _, name := range images {
-		art := m.Artifacts[name]
-		if art == nil {
-			return nil, &usageError{fmt.Errorf("the manifest records no image %q", name)}
+	var names []string
+	for _, image := range images {
+		name := artifactOf(m, image)
+		if name == "" {
+			return nil, &usageError{fmt.Errorf("the manifest records no image %q", image)}
 		}
-		if !art.Pushed {
-			return nil, &usageError{fmt.Errorf("image %s was not pushed; build it with --push first", name)}
+		if !m.Artifacts[name].Pushed {
+			return nil, &usageError{fmt.Errorf("image %s was not pushed; build it with --push first", image)}
+		}
+		names = append(names, name)
+	}
+	return distinct(names), nil
+}
+
+// artifactOf returns the name under which m records image: its own, or
+// that of the build it was merged into.
+func artifactOf(m *manifest.Manifest, image string) string {
+	if m.Artifacts[image] != nil {
+		return image
+	}
+	for _, name := range slices.Sorted(maps.Keys(m.Artifacts)) {
+		if slices.Contains(m.Artifacts[name].Images, image) {
+			return name
 		}
 	}
-	return images, nil
+	return ""
+}
+
+// distinct returns list without repetitions, in order.
+func distinct(list []string) []string {
+	var out []string
+	for _, s := range list {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// checkMoves refuses, before any tag moves, a plan that would move a tag
+// the registry already has on another image, unless force: a published
+// release tag moves only when asked to.
+func checkMoves(ctx context.Context, plan []*tagging, force bool) error {
+	var taken []string
+	for _, t := range plan {
+		current, err := registry.Lookup(ctx, t.dst)
+		if err != nil {
+			return fmt.Errorf("releasing %s: %w", strings.Join(t.images, ", "), err)
+		}
+		if current != "" && current.String() != t.digest {
+			taken = append(taken, fmt.Sprintf("%s names %s, not %s's %s", t.dst, current,
+				strings.Join(t.images, ", "), t.digest))
+		}
+	}
+	if len(taken) > 0 && !force {
+		return fmt.Errorf("no tag moved: %s; release with --force to move them", strings.Join(taken, "; "))
+	}
+	return nil
 }
 
 // tagging is one registry-side tag release writes: dst, a REPO:TAG, is
@@ -180,7 +234,9 @@ func promote(ctx context.Context, m *manifest.Manifest, plan []*tagging) ([]prom
 		}
 		for _, name := range t.images {
 			art := m.Artifacts[name]
-			art.Promotions = append(art.Promotions, manifest.Promotion{Tag: t.dst, At: now})
+			if !slices.ContainsFunc(art.Promotions, func(p manifest.Promotion) bool { return p.Tag == t.dst }) {
+				art.Promotions = append(art.Promotions, manifest.Promotion{Tag: t.dst, At: now})
+			}
 			done = append(done, promotion{Image: name, Tag: t.dst, Digest: t.digest})
 		}
 	}
@@ -220,17 +276,25 @@ func printPromotions(opts *releaseOptions, done []promotion) error {
 
 // recordPromotions copies the promotions in done from released to cur,
 // for artifacts cur still records with the digest that was tagged, and
-// returns those it could not record.
+// returns those it could not record. A tag is recorded once per artifact,
+// and no longer on any artifact of another digest: it has moved.
 func recordPromotions(cur, released *manifest.Manifest, done []promotion) []promotion {
 	var dropped []promotion
 	for _, p := range done {
+		for _, other := range cur.Artifacts {
+			if other.Digest != p.Digest {
+				other.Promotions = slices.DeleteFunc(other.Promotions,
+					func(pr manifest.Promotion) bool { return pr.Tag == p.Tag })
+			}
+		}
 		art := cur.Artifacts[p.Image]
 		if art == nil || art.Digest != p.Digest {
 			dropped = append(dropped, p)
 			continue
 		}
 		for _, pr := range released.Artifacts[p.Image].Promotions {
-			if pr.Tag == p.Tag && !slices.Contains(art.Promotions, pr) {
+			if pr.Tag == p.Tag && !slices.ContainsFunc(art.Promotions,
+				func(have manifest.Promotion) bool { return have.Tag == pr.Tag }) {
 				art.Promotions = append(art.Promotions, pr)
 			}
 		}

@@ -99,3 +99,30 @@ func TestReleasePlan(t *testing.T) {
 		t.Errorf("releasePlan of two digests onto one tag = %v, want a usage error naming the tag and both images", err)
 	}
 }
+
+func TestRecordPromotionsMovesTags(t *testing.T) {
+	released := manifest.New()
+	released.Artifacts["b"] = &manifest.Artifact{Digest: "sha256:b",
+		Promotions: []manifest.Promotion{{Tag: "r/app:v1", At: "2026-02-01T00:00:00Z"}}}
+	cur := manifest.New()
+	cur.Artifacts["a"] = &manifest.Artifact{Digest: "sha256:a",
+		Promotions: []manifest.Promotion{{Tag: "r/app:v1", At: "2026-01-01T00:00:00Z"}, {Tag: "r/app:v0"}}}
+	cur.Artifacts["b"] = &manifest.Artifact{Digest: "sha256:b",
+		Promotions: []manifest.Promotion{{Tag: "r/app:v1", At: "2026-01-15T00:00:00Z"}}}
+	recordPromotions(cur, released, []promotion{{Image: "b", Tag: "r/app:v1", Digest: "sha256:b"}})
+	if got := cur.Artifacts["a"].Promotions; len(got) != 1 || got[0].Tag != "r/app:v0" {
+		t.Errorf("a's promotions = %+v, want v1 gone and v0 kept", got)
+	}
+	if got := cur.Artifacts["b"].Promotions; len(got) != 1 || got[0].At != "2026-01-15T00:00:00Z" {
+		t.Errorf("b's promotions = %+v, want v1 once, as first recorded", got)
+	}
+}
+
+func TestReleaseTargetsFindMergedImages(t *testing.T) {
+	m := manifest.New()
+	m.Artifacts["app"] = &manifest.Artifact{Digest: "sha256:a", Pushed: true, Images: []string{"app", "app_copy"}}
+	got, err := releaseTargets(m, []string{"app_copy", "app"})
+	if err != nil || !slices.Equal(got, []string{"app"}) {
+		t.Errorf("releaseTargets(app_copy, app) = %q, %v; want [app]", got, err)
+	}
+}
