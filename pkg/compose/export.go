@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -69,6 +71,9 @@ func Export(ctx context.Context, m *manifest.Manifest, opts ExportOptions) ([]by
 	if opts.OutputDir, err = filepath.Abs(opts.OutputDir); err != nil {
 		return nil, err
 	}
+	if err := runnable(m); err != nil {
+		return nil, err
+	}
 	f := &file{Name: opts.Name, Services: map[string]*service{}}
 	for name, svc := range m.Services {
 		f.Services[name] = exportService(svc, f, opts, m)
@@ -112,12 +117,47 @@ func exportService(svc *manifest.Service, f *file, opts ExportOptions, m *manife
 	for _, v := range svc.Volumes {
 		out.Volumes = append(out.Volumes, literal(exportVolume(v, f, opts)))
 	}
-	for _, dep := range svc.DependsOn {
-		if m.Services[dep] != nil {
-			out.DependsOn = append(out.DependsOn, dep)
-		}
-	}
+	out.DependsOn = svc.DependsOn
 	return out
+}
+
+// runnable checks that m describes a project a runtime can start as a
+// whole: every service's dependencies are recorded, and every image was
+// pushed or loaded, since a digest nothing holds cannot be run.
+func runnable(m *manifest.Manifest) error {
+	var problems []string
+	for _, name := range slices.Sorted(maps.Keys(m.Services)) {
+		svc := m.Services[name]
+		for _, dep := range svc.DependsOn {
+			if m.Services[dep] == nil {
+				problems = append(problems, fmt.Sprintf("service %s depends on %s, which the manifest does "+
+					"not record: build it too (forge build %s)", name, dep, dep))
+			}
+		}
+		problems = append(problems, unplaced("service", name, svc.Artifact, m)...)
+	}
+	for _, name := range slices.Sorted(maps.Keys(m.Tasks)) {
+		problems = append(problems, unplaced("task", name, m.Tasks[name].Artifact, m)...)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("the manifest does not describe a project compose can run: %s",
+			strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// unplaced reports the image of a service or task when no registry or
+// engine holds it.
+func unplaced(kind, name, artifact string, m *manifest.Manifest) []string {
+	art := m.Artifacts[artifact]
+	switch {
+	case art == nil:
+		return []string{fmt.Sprintf("%s %s runs image %s, which the manifest does not record", kind, name, artifact)}
+	case !art.Pushed && art.Loaded == "":
+		return []string{fmt.Sprintf("%s %s runs image %s, which was neither pushed nor loaded: build it "+
+			"with --push or --load", kind, name, artifact)}
+	}
+	return nil
 }
 
 func exportTask(task *manifest.Task, f *file, opts ExportOptions) *service {

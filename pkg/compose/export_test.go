@@ -34,7 +34,7 @@ func recorded(t *testing.T, path string) (*manifest.Manifest, string) {
 	}
 	built := map[string]manifest.Built{}
 	for _, n := range g.Exported() {
-		built[n.Name] = manifest.Built{Digest: exportDigest}
+		built[n.Name] = manifest.Built{Digest: exportDigest, Pushed: true}
 	}
 	m := manifest.New()
 	if err := m.Record(g, built); err != nil {
@@ -137,6 +137,29 @@ func TestExportRunsWhatWasRecorded(t *testing.T) {
 	for _, v := range got.Volumes {
 		if v.Type == types.VolumeTypeBind && !strings.HasPrefix(v.Source, dir) {
 			t.Errorf("bind mount source %s is not in the project %s", v.Source, dir)
+		}
+	}
+}
+
+// TestExportRefusesWhatCannotRun checks that a manifest missing a
+// service's dependency, or holding an image that was neither pushed nor
+// loaded, is refused with every problem named, and that a loaded image is
+// enough.
+func TestExportRefusesWhatCannotRun(t *testing.T) {
+	m, dir := recorded(t, filepath.Join("..", "plan", "testdata", "full", "forge.hcl"))
+	opts := ExportOptions{ProjectDir: dir, OutputDir: dir}
+	art := m.Artifacts[m.Services["web"].Artifact]
+	art.Pushed, art.Loaded = false, "podman"
+	if _, err := Export(t.Context(), m, opts); err != nil {
+		t.Fatalf("Export() of a loaded image: %v", err)
+	}
+	art.Loaded = ""
+	web := m.Services["web"]
+	web.DependsOn = append(web.DependsOn, "queue")
+	_, err := Export(t.Context(), m, opts)
+	for _, want := range []string{"depends on queue", "service web runs image " + web.Artifact + ", which was neither"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Export() = %v, want an error saying %q", err, want)
 		}
 	}
 }
