@@ -77,7 +77,7 @@ func newBuildCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&opts.manifest, "manifest", "",
 		"manifest path (default "+manifest.DefaultName+" next to the configuration file)")
 	f.StringVar(&opts.progress, "progress", defaultProgress,
-		"progress output: auto, tty, plain, rawjson or quiet (default $"+progressEnv+", else auto)")
+		"progress output: auto, tty, plain, rawjson or quiet; $"+progressEnv+" sets the default")
 	f.BoolVar(&opts.push, "push", false, "push every tag of every image, in the same export")
 	f.StringVar(&opts.load, "load", "", "load the images into podman or docker (detected when no value is given)")
 	f.Lookup("load").NoOptDefVal = "auto"
@@ -108,7 +108,11 @@ func runBuild(ctx context.Context, opts *buildOptions) error {
 		return err
 	}
 	if opts.print {
-		return printPlan(opts.stdout, g, false)
+		return printPlan(opts.stdout, g, opts.json)
+	}
+	if !slices.Contains(buildkit.ProgressModes, opts.progress) {
+		return &usageError{fmt.Errorf("--progress %q: want one of %s", opts.progress,
+			strings.Join(buildkit.ProgressModes, ", "))}
 	}
 	if err := checkOutputs(g, opts); err != nil {
 		return err

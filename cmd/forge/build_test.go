@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,6 +101,7 @@ func TestBuildRefusesOutputsImagesWouldShare(t *testing.T) {
 		{[]string{"--cache-to", "type=local,dest=" + project + "/cache", "api"}, ""},
 		{[]string{"--output", "type=oci,dest=" + project + "/out.tar", "api", "web"}, "needs {image}"},
 		{[]string{"--load=podman", "multi"}, "2 platforms"},
+		{[]string{"--progress", "bogus"}, "want one of auto"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -114,5 +116,15 @@ func TestBuildRefusesOutputsImagesWouldShare(t *testing.T) {
 				t.Errorf("exit %d, want the build to reach the builder\n%s", res.code, res.stderr)
 			}
 		})
+	}
+}
+
+func TestBuildPrintJSON(t *testing.T) {
+	project := writeProject(t, map[string]string{"forge.hcl": "image \"app\" {}\n", "Dockerfile": "FROM scratch\n"})
+	var stdout, stderr strings.Builder
+	code := run([]string{"build", "-f", filepath.Join(project, "forge.hcl"), "--print", "--json"}, &stdout, &stderr)
+	var plan struct{ Nodes []json.RawMessage }
+	if err := json.Unmarshal([]byte(stdout.String()), &plan); code != 0 || err != nil || len(plan.Nodes) != 1 {
+		t.Errorf("forge build --print --json: exit %d, %v\n%s%s", code, err, stdout.String(), stderr.String())
 	}
 }
