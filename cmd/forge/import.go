@@ -18,14 +18,15 @@ import (
 type importOptions struct {
 	output string
 	force  bool
+	stdout io.Writer
 	stderr io.Writer
 }
 
 // newImportCmd returns the import command. Its result is the file it
-// writes, so it prints nothing on stdout, and it ignores -f: the output is
-// -o, else forge.hcl next to the first compose file.
-func newImportCmd(_ *globalOptions, _, stderr io.Writer) *cobra.Command {
-	opts := &importOptions{stderr: stderr}
+// writes, or stdout with -o -, and it ignores -f: the output is -o, else
+// forge.hcl next to the first compose file.
+func newImportCmd(_ *globalOptions, stdout, stderr io.Writer) *cobra.Command {
+	opts := &importOptions{stdout: stdout, stderr: stderr}
 	cmd := &cobra.Command{
 		Use:   "import COMPOSE_FILE... [-o FILE] [--force]",
 		Short: "Write a forge.hcl from compose files",
@@ -45,7 +46,7 @@ func newImportCmd(_ *globalOptions, _, stderr io.Writer) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&opts.output, "output", "o", "",
-		"forge.hcl to write (default forge.hcl next to the first compose file)")
+		"forge.hcl to write, - for stdout (default forge.hcl next to the first compose file)")
 	cmd.Flags().BoolVar(&opts.force, "force", false, "overwrite the output file if it exists")
 	return cmd
 }
@@ -55,9 +56,13 @@ func runImport(ctx context.Context, opts *importOptions, files []string) error {
 	if out == "" {
 		out = filepath.Join(filepath.Dir(files[0]), "forge.hcl")
 	}
-	if err := checkImportOutput(out, opts.force); err != nil {
-		return err
+	toStdout := out == "-"
+	if !toStdout {
+		if err := checkImportOutput(out, opts.force); err != nil {
+			return err
+		}
 	}
+	// With -o -, paths are written relative to the working directory.
 	imported, err := compose.Import(ctx, files, compose.ImportOptions{OutputDir: filepath.Dir(out)})
 	if err != nil {
 		return &usageError{err}
@@ -65,7 +70,12 @@ func runImport(ctx context.Context, opts *importOptions, files []string) error {
 	for _, p := range imported.Problems {
 		fmt.Fprintln(opts.stderr, p)
 	}
-	if err := atomicfile.WriteFile(out, imported.HCL, 0o644); err != nil {
+	if toStdout {
+		if _, err := opts.stdout.Write(imported.HCL); err != nil {
+			return err
+		}
+		out = "stdout"
+	} else if err := atomicfile.WriteFile(out, imported.HCL, 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(opts.stderr, "forge.hcl written to %s%s\n", out, reviewNote(len(imported.Problems)))
