@@ -54,7 +54,7 @@ func functions(now time.Time) map[string]function.Function {
 		"flatten":         stdlib.FlattenFunc,
 		"index":           stdlib.IndexFunc,
 		"keys":            stdlib.KeysFunc,
-		"length":          stdlib.LengthFunc,
+		"length":          lengthFunc,
 		"lookup":          stdlib.LookupFunc,
 		"merge":           stdlib.MergeFunc,
 		"range":           stdlib.RangeFunc,
@@ -95,6 +95,20 @@ func functions(now time.Time) map[string]function.Function {
 		"try":      tryfunc.TryFunc,
 	}
 }
+
+// lengthFunc is the library's length, which also counts the attributes of
+// an object, such as the result of merge or an object constructor.
+var lengthFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "value", Type: cty.DynamicPseudoType,
+		AllowDynamicType: true, AllowUnknown: true}},
+	Type: function.StaticReturnType(cty.Number),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		if ty := args[0].Type(); ty.IsObjectType() {
+			return cty.NumberIntVal(int64(len(ty.AttributeTypes()))), nil
+		}
+		return stdlib.LengthFunc.Call(args)
+	},
+})
 
 // convertFunc returns a function converting its argument to ty.
 func convertFunc(ty cty.Type) function.Function {
