@@ -102,7 +102,7 @@ func (ev *localEvaluator) eval(name string, stack []string) hcl.Diagnostics {
 		"var":   ev.l.ctx.Variables["var"],
 		"local": cty.ObjectVal(ev.values),
 	}}
-	val, d := attr.Expr.Value(ctx)
+	val, d := eval(attr.Expr, ctx)
 	diags = append(diags, d...)
 	if d.HasErrors() {
 		val = cty.DynamicVal
