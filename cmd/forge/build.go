@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
@@ -371,6 +372,12 @@ func record(ctx context.Context, path string, prev *manifest.Manifest, g *plan.G
 		}
 		if err != nil {
 			return err
+		}
+		if !r.Skipped && r.ConfigDigest == "" && opts.load != "" && len(r.Node.Image.Tags) > 0 {
+			// An export with attestations is an index, and BuildKit
+			// returns no configuration digest for it: the engine that
+			// loaded the image knows it.
+			r.ConfigDigest = digest.Digest(engine.ImageID(ctx, opts.load, r.Node.Image.Tags[0]))
 		}
 		built[name] = manifest.Built{Digest: r.Digest, ConfigDigest: r.ConfigDigest,
 			Fingerprint: fp, Pushed: opts.push, Loaded: opts.load, Reused: r.Skipped, Platform: checks.platform,

@@ -660,3 +660,35 @@ service "web" {
 		t.Errorf("the manifest runs web from %+v, want artifact app-extra-x", svc)
 	}
 }
+
+// TestLoadWithProvenanceIsSkippedWhenUnchanged checks that an image loaded
+// with an attestation, whose export returns no configuration digest,
+// records the engine's image ID, so that an unchanged rebuild is skipped.
+func TestLoadWithProvenanceIsSkippedWhenUnchanged(t *testing.T) {
+	requireDaemon(t)
+	podmanEnv := requirePodman(t)
+	tag := fmt.Sprintf("forge.test/prov-%d:1", time.Now().UnixNano())
+	project := writeProject(t, map[string]string{
+		"forge.hcl":     fmt.Sprintf("image \"app\" {\n  tags = [%q]\n}\n", tag),
+		"Dockerfile":    "FROM scratch\nCOPY a.txt /a.txt\nUSER 1000\n",
+		"a.txt":         "a\n",
+		".dockerignore": ".git\n",
+	})
+	file := filepath.Join(project, "forge.hcl")
+	e := newEnv(t)
+	e.vars = append(e.vars, podmanEnv...)
+	t.Cleanup(func() {
+		cmd := exec.Command("podman", "rmi", "--force", tag)
+		cmd.Env = append(os.Environ(), podmanEnv...)
+		cmd.Run()
+	})
+	for i := range 2 {
+		if res := e.forge("build", "-f", file, "--load=podman", "--provenance=min", "--progress", "quiet"); res.code != 0 {
+			t.Fatalf("forge build %d --load --provenance: exit %d\n%s", i+1, res.code, res.stderr)
+		}
+	}
+	if art := readManifestFile(t, filepath.Join(project, manifest.DefaultName)).Artifacts["app"]; art.ConfigDigest == "" {
+		t.Errorf("the manifest records no configuration digest: %+v", art)
+	}
+	checkSolves(t, e, 1)
+}
