@@ -123,3 +123,25 @@ func TestTooManyImages(t *testing.T) {
 		t.Errorf("Parse(%d image blocks) = %v, want Too many images at the last block", MaxImages+1, diags)
 	}
 }
+
+func TestPorts(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM scratch\n")
+	tests := []struct {
+		port  string
+		valid bool
+	}{
+		{"8000", true}, {"8000:8000", true}, {"127.0.0.1:8000:8000", true}, {"127.0.0.1::8000", true},
+		{"[::1]:8000:8000", true}, {"9000-9010:9000-9010/udp", true}, {"53/sctp", true},
+		{"999.1:80:80", false}, {"[:]:1:1", false}, {"[127.0.0.1]:80:80", false}, {"10.0.0.256:80:80", false},
+		{"0:80", false}, {"80:65536", false}, {"80/icmp", false}, {"a:80", false},
+	}
+	for _, tt := range tests {
+		src := fmt.Sprintf("image \"app\" {}\nservice \"web\" {\n  image = image.app\n  ports = [%q]\n}\n", tt.port)
+		_, diags := NewParser().Parse([]byte(src), filepath.Join(dir, "forge.hcl"), LoadOptions{})
+		invalid := diags.HasErrors() && diags[0].Summary == "Invalid port" && diags[0].Subject.Start.Line == 4
+		if tt.valid == diags.HasErrors() || !tt.valid && !invalid {
+			t.Errorf("ports = [%q]: %v, want valid %t", tt.port, diags, tt.valid)
+		}
+	}
+}

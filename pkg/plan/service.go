@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -275,7 +276,7 @@ var portSpec = regexp.MustCompile(`^(?:(?:(\[[0-9a-fA-F:]+\]|[0-9.]+):)?(\d+(?:-
 func (d *runDecoder) ports() []string {
 	ports := d.list("ports")
 	for i, p := range ports {
-		if m := portSpec.FindStringSubmatch(p); m != nil && validPorts(m[2]) && validPorts(m[3]) {
+		if m := portSpec.FindStringSubmatch(p); m != nil && validIP(m[1]) && validPorts(m[2]) && validPorts(m[3]) {
 			continue
 		}
 		d.add(hcl.Diagnostics{{
@@ -286,6 +287,20 @@ func (d *runDecoder) ports() []string {
 		}})
 	}
 	return ports
+}
+
+// validIP reports whether the IP of a port spec, if any, is an IPv4
+// address or a bracketed IPv6 one.
+func validIP(ip string) bool {
+	if ip == "" {
+		return true
+	}
+	if v6, ok := strings.CutPrefix(ip, "["); ok {
+		addr, err := netip.ParseAddr(strings.TrimSuffix(v6, "]"))
+		return err == nil && addr.Is6()
+	}
+	addr, err := netip.ParseAddr(ip)
+	return err == nil && addr.Is4()
 }
 
 func validPorts(spec string) bool {
