@@ -373,11 +373,11 @@ func record(ctx context.Context, path string, prev *manifest.Manifest, g *plan.G
 		if err != nil {
 			return err
 		}
-		if !r.Skipped && r.ConfigDigest == "" && opts.load != "" && len(r.Node.Image.Tags) > 0 {
+		if !r.Skipped && r.ConfigDigest == "" {
 			// An export with attestations is an index, and BuildKit
-			// returns no configuration digest for it: the engine that
-			// loaded the image knows it.
-			r.ConfigDigest = digest.Digest(engine.ImageID(ctx, opts.load, r.Node.Image.Tags[0]))
+			// returns no configuration digest for it: the engine or the
+			// registry the image went to knows it.
+			r.ConfigDigest = configDigest(ctx, r, opts)
 		}
 		built[name] = manifest.Built{Digest: r.Digest, ConfigDigest: r.ConfigDigest,
 			Fingerprint: fp, Pushed: opts.push, Loaded: opts.load, Reused: r.Skipped, Platform: checks.platform,
@@ -397,6 +397,29 @@ func record(ctx context.Context, path string, prev *manifest.Manifest, g *plan.G
 		m.Config = configPath(path, g.Config.Filename)
 		return m.Record(g, built)
 	})
+}
+
+// configDigest asks the engine that loaded r's image, or the registry it
+// was pushed to, for its configuration's digest; "" when neither knows one
+// (an image of several platforms has several).
+func configDigest(ctx context.Context, r *buildkit.Result, opts *buildOptions) digest.Digest {
+	tags := r.Node.Image.Tags
+	switch {
+	case len(tags) == 0:
+	case opts.load != "":
+		return digest.Digest(engine.ImageID(ctx, opts.load, tags[0]))
+	case opts.push:
+		named, err := reference.ParseNormalizedNamed(tags[0])
+		if err != nil {
+			return ""
+		}
+		dgst, err := registry.ConfigDigest(ctx, named.Name()+"@"+r.Digest.String())
+		if err != nil {
+			fmt.Fprintf(opts.stderr, "warning: %s: configuration digest not recorded: %v\n", r.Node.Name, err)
+		}
+		return dgst
+	}
+	return ""
 }
 
 // sameConfig fails when the manifest at path records the builds of another

@@ -295,6 +295,18 @@ image "app" {
 		t.Errorf("the file output is missing: %v", err)
 	}
 
+	// With an attestation the pushed image is an index, and its
+	// configuration digest comes from the registry.
+	res = e.forge("build", "-f", file, "--push", "--no-cache", "--provenance", "min", "--progress", "quiet")
+	if res.code != 0 {
+		t.Fatalf("forge build --push --provenance: exit %d\n%s", res.code, res.stderr)
+	}
+	art := readManifestFile(t, filepath.Join(project, manifest.DefaultName)).Artifacts["app"]
+	if want, err := registry.ConfigDigest(t.Context(), repo+":1"); err != nil || want == "" ||
+		art.ConfigDigest != want.String() {
+		t.Errorf("manifest records configuration %q, the registry's image has %q (%v)", art.ConfigDigest, want, err)
+	}
+
 	// A layout directory is indexed with the pushed image, whose blobs it
 	// holds.
 	layout := filepath.Join(t.TempDir(), "layout")

@@ -169,3 +169,40 @@ func Platforms(ctx context.Context, ref string) (map[string]digest.Digest, error
 	}
 	return out, nil
 }
+
+// ConfigDigest returns the digest of the configuration of the image ref
+// (NAME@DIGEST or a tag) points to: the image ID engines show. An index is
+// looked through when it holds one image besides attestations; with
+// several platforms there is no single configuration, and it returns "".
+func ConfigDigest(ctx context.Context, ref string) (digest.Digest, error) {
+	platforms, err := Platforms(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	switch len(platforms) {
+	case 0:
+	case 1:
+		r, err := parse(ref)
+		if err != nil {
+			return "", err
+		}
+		for _, d := range platforms {
+			ref = r.Context().Name() + "@" + d.String()
+		}
+	default:
+		return "", nil
+	}
+	r, err := parse(ref)
+	if err != nil {
+		return "", err
+	}
+	img, err := remote.Image(r, options(ctx)...)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", ref, err)
+	}
+	name, err := img.ConfigName()
+	if err != nil {
+		return "", fmt.Errorf("reading the configuration of %s: %w", ref, err)
+	}
+	return digest.Digest(name.String()), nil
+}

@@ -11,6 +11,9 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/opencontainers/go-digest"
@@ -119,5 +122,44 @@ func TestLoopbackRegistries(t *testing.T) {
 func TestRegistryAnswersAreBounded(t *testing.T) {
 	if got := baseTransport.(*http.Transport).ResponseHeaderTimeout; got != ResponseTimeout {
 		t.Errorf("response timeout = %v, want %v", got, ResponseTimeout)
+	}
+}
+
+// TestConfigDigest checks the configuration digest of an image, of an
+// index holding one image besides an attestation, and that an index of
+// two platforms has none.
+func TestConfigDigest(t *testing.T) {
+	addr, _ := serveRegistry(t, "127.0.0.1")
+	img, _ := random.Image(64, 1)
+	other, _ := random.Image(64, 1)
+	attestation, _ := random.Image(64, 1)
+	want, _ := img.ConfigName()
+	platform := func(os, arch string) *v1.Platform { return &v1.Platform{OS: os, Architecture: arch} }
+	attested := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: platform("linux", "amd64")}},
+		mutate.IndexAddendum{Add: attestation, Descriptor: v1.Descriptor{Platform: platform("unknown", "unknown")}})
+	multi := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: platform("linux", "amd64")}},
+		mutate.IndexAddendum{Add: other, Descriptor: v1.Descriptor{Platform: platform("linux", "arm64")}})
+	write := func(tag string, w remote.Taggable) {
+		ref, _ := name.ParseReference(addr+"/cfg:"+tag, name.Insecure)
+		var err error
+		switch w := w.(type) {
+		case v1.ImageIndex:
+			err = remote.WriteIndex(ref, w)
+		case v1.Image:
+			err = remote.Write(ref, w)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("image", img)
+	write("attested", attested)
+	write("multi", multi)
+	for tag, want := range map[string]string{"image": want.String(), "attested": want.String(), "multi": ""} {
+		if got, err := ConfigDigest(t.Context(), addr+"/cfg:"+tag); err != nil || got.String() != want {
+			t.Errorf("ConfigDigest(%s) = %q, %v; want %q", tag, got, err, want)
+		}
 	}
 }
