@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -48,7 +49,15 @@ func (c *Client) Build(ctx context.Context, g *plan.Graph, opts Options) (map[st
 	// g.Nodes is in dependency order, so every node waits only for nodes
 	// started before it and the limit cannot starve a dependency.
 	for _, n := range g.Exported() {
-		eg.Go(func() error {
+		eg.Go(func() (err error) {
+			defer func() {
+				// A panic in one solve, forge's or a library's, fails
+				// the build with its trace instead of killing the
+				// process mid-write.
+				if p := recover(); p != nil {
+					err = fmt.Errorf("building image %s: internal error: %v\n%s", n.Name, p, debug.Stack())
+				}
+			}()
 			if err := waitFor(ctx, n.Deps, done); err != nil {
 				return err
 			}

@@ -460,3 +460,18 @@ func TestGHACacheTakesTheRunnersService(t *testing.T) {
 		t.Error("the plan's cache now holds the runner's token")
 	}
 }
+
+// TestBuildTurnsPanicsIntoErrors checks that a panic while building one
+// image fails the build with an error naming the image, instead of ending
+// the process.
+func TestBuildTurnsPanicsIntoErrors(t *testing.T) {
+	n := &plan.Node{Name: "app", Export: true, Image: &plan.Image{Name: "app"}}
+	g := &plan.Graph{Nodes: []*plan.Node{n}}
+	c := &Client{}
+	_, err := c.Build(t.Context(), g, Options{Skip: func(context.Context, *plan.Node) (*Result, bool) {
+		panic("skip check broke")
+	}})
+	if err == nil || !strings.Contains(err.Error(), "building image app: internal error: skip check broke") {
+		t.Errorf("Build() with a panicking skip check = %v, want an internal error naming the image", err)
+	}
+}
