@@ -42,6 +42,8 @@ type skipChecks struct {
 	cacheTo      []plan.Cache
 	forgeFiles   []string
 	cache        *fingerprint.Cache
+	// everyTime are the nodes solved on every build (solvedEveryTime).
+	everyTime map[*plan.Node]bool
 	// platform is the builder's, which images that name no platforms are
 	// built for; set once connected.
 	platform string
@@ -82,6 +84,7 @@ func newSkipChecks(ctx context.Context, g *plan.Graph, prev *manifest.Manifest, 
 		provenance:   out.Provenance,
 		cacheTo:      out.CacheTo,
 		forgeFiles:   out.ForgeFiles,
+		everyTime:    solvedEveryTime(g),
 		started:      time.Now(),
 		stderr:       opts.stderr,
 	}
@@ -161,7 +164,7 @@ func (s *skipChecks) recorded(ctx context.Context, n *plan.Node) digest.Digest {
 func (s *skipChecks) skip(ctx context.Context, n *plan.Node) (*buildkit.Result, bool) {
 	art := s.prev.Artifacts[n.Name]
 	switch {
-	case art == nil, s.files, solvedEveryTime(n, map[*plan.Node]bool{}):
+	case art == nil, s.files, s.everyTime[n]:
 		return nil, false
 	case art.Key != n.Key.String(), !slices.Equal(art.Tags, n.Image.Tags):
 		return nil, false
@@ -187,28 +190,30 @@ func (s *skipChecks) skip(ctx context.Context, n *plan.Node) (*buildkit.Result, 
 	return &buildkit.Result{Digest: digest.Digest(art.Digest), ConfigDigest: digest.Digest(art.ConfigDigest)}, true
 }
 
-// solvedEveryTime reports whether n, or an image it is built from or
-// after, is solved on every build: one with no_cache or pull, a named
-// context fetched from a URL (such as a git branch), or a Dockerfile that
-// ADDs a URL or a git repository without a checksum. What those hold now is
-// not known without fetching them, so n is not skipped; BuildKit's cache
-// makes its solve cheap when nothing moved. seen holds the nodes already
-// looked at.
-func solvedEveryTime(n *plan.Node, seen map[*plan.Node]bool) bool {
-	if seen[n] {
-		return false
+// solvedEveryTime returns the nodes of g that are solved on every build:
+// those with no_cache or pull, a named context fetched from a URL (such as
+// a git branch), or a Dockerfile that ADDs a URL or a git repository
+// without a checksum, and those built from or after such a node. What
+// those hold now is not known without fetching them, so they are not
+// skipped; BuildKit's cache makes their solve cheap when nothing moved.
+func solvedEveryTime(g *plan.Graph) map[*plan.Node]bool {
+	every := make(map[*plan.Node]bool, len(g.Nodes))
+	// g.Nodes is in dependency order: a node's dependencies come first.
+	for _, n := range g.Nodes {
+		img := n.Image
+		every[n] = img.NoCache || img.Pull || readsURL(img) || addsRemote(img) ||
+			slices.ContainsFunc(n.Deps, func(d *plan.Node) bool { return every[d] })
 	}
-	seen[n] = true
-	img := n.Image
-	if img.NoCache || img.Pull || addsRemote(img) {
-		return true
-	}
+	return every
+}
+
+func readsURL(img *plan.Image) bool {
 	for _, c := range img.Contexts {
 		if c.Kind == plan.ContextURL {
 			return true
 		}
 	}
-	return slices.ContainsFunc(n.Deps, func(d *plan.Node) bool { return solvedEveryTime(d, seen) })
+	return false
 }
 
 // addsRemote reports whether img's Dockerfile has an ADD of a URL or a git
