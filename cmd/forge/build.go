@@ -314,7 +314,6 @@ func parseOutput(spec string) (*buildkit.FileOutput, error) {
 
 func solve(ctx context.Context, c *buildkit.Client, g *plan.Graph, bo buildkit.Options,
 	opts *buildOptions) (map[string]*buildkit.Result, error) {
-
 	out, _ := opts.stderr.(*os.File)
 	if out == nil {
 		out = os.Stderr
@@ -447,8 +446,6 @@ func configPath(manifestPath, config string) string {
 	return plan.RelPath(dir, abs)
 }
 
-// preflight runs forge check's fast rules and prints what they find on
-// stderr. Errors stop the build unless --no-check.
 // checkOutputs refuses, before anything is built, outputs that the images
 // would overwrite in turn or cannot take.
 func checkOutputs(g *plan.Graph, opts *buildOptions) error {
@@ -457,7 +454,10 @@ func checkOutputs(g *plan.Graph, opts *buildOptions) error {
 		return &usageError{errors.New("--output with several images needs {image} in dest")}
 	}
 	for _, spec := range opts.cacheTo {
-		if len(exported) > 1 && !strings.Contains(spec, "{image}") && !strings.Contains(spec, "type=inline") {
+		// An inline cache travels in each image; any other is one place.
+		c, err := plan.ParseCache(spec)
+		shared := err == nil && c.Type != "inline" && !strings.Contains(spec, "{image}")
+		if shared && len(exported) > 1 {
 			return &usageError{fmt.Errorf("--cache-to %s with several images needs {image} in its "+
 				"ref, dest or scope: each image's cache would replace the one before", spec)}
 		}
@@ -475,6 +475,8 @@ func checkOutputs(g *plan.Graph, opts *buildOptions) error {
 	return nil
 }
 
+// preflight runs forge check's fast rules and prints what they find on
+// stderr. Errors stop the build unless --no-check.
 func preflight(g *plan.Graph, opts *buildOptions) error {
 	findings := check.Run(g.Config, check.Options{})
 	if len(findings) == 0 {
