@@ -219,7 +219,7 @@ func (im *importer) addTag(g *buildGroup, service, key, tag string, claimed map[
 	if tag == "" {
 		return
 	}
-	if hasVariable(tag) {
+	if usesVariable(tag) {
 		im.report(service, key, "%s uses compose variables, which forge does not read from the "+
 			"environment: left out of the tags; write it with a variable block", tag)
 		return

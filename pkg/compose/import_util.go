@@ -58,7 +58,16 @@ func unconvertedMessage(key string) string {
 
 var variableRef = regexp.MustCompile(`\$(\{|\$|[A-Za-z_])`)
 
-func hasVariable(s string) bool { return variableRef.MatchString(s) }
+// usesVariable reports whether s uses a compose variable, $VAR or ${VAR}:
+// $$, compose's escape for $, is not one.
+func usesVariable(s string) bool {
+	for _, m := range variableRef.FindAllString(s, -1) {
+		if m != "$$" {
+			return true
+		}
+	}
+	return false
+}
 
 // literal returns value, a string compose interpolates when it loads the
 // file, as forge.hcl should hold it. A value whose only compose syntax is
@@ -68,11 +77,7 @@ func hasVariable(s string) bool { return variableRef.MatchString(s) }
 // names what looks like a secret: a password holding a $ must not reach a
 // terminal or a CI log.
 func (im *importer) literal(service, key, value string) string {
-	escapesOnly := true
-	for _, m := range variableRef.FindAllString(value, -1) {
-		escapesOnly = escapesOnly && m == "$$"
-	}
-	if escapesOnly {
+	if !usesVariable(value) {
 		return strings.ReplaceAll(value, "$$", "$")
 	}
 	subject := "uses"

@@ -3,6 +3,7 @@ package compose
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -87,7 +88,7 @@ func dropVariableKeys(service, prefix string, m *yaml.Node, converted map[string
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		key, value := m.Content[i].Value, m.Content[i+1]
 		switch {
-		case !usesVariable(value):
+		case !nodeUsesVariable(value):
 		case !converted[key]:
 			dropped = append(dropped, Problem{Service: service, Key: prefix + key,
 				Message: unconvertedMessage(key) + "; it uses compose variables"})
@@ -108,23 +109,12 @@ func dropVariableKeys(service, prefix string, m *yaml.Node, converted map[string
 // with a variable in place of the value they would not load.
 var typedKeys = setOf("build.no_cache", "build.pull")
 
-// usesVariable reports whether a scalar in n uses a compose variable: $$,
-// an escaped $, is not one.
-func usesVariable(n *yaml.Node) bool {
+// nodeUsesVariable reports whether a scalar in n uses a compose variable.
+func nodeUsesVariable(n *yaml.Node) bool {
 	if n.Kind == yaml.ScalarNode {
-		for _, m := range variableRef.FindAllString(n.Value, -1) {
-			if m != "$$" {
-				return true
-			}
-		}
-		return false
+		return usesVariable(n.Value)
 	}
-	for _, c := range n.Content {
-		if usesVariable(c) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(n.Content, nodeUsesVariable)
 }
 
 // mappingValue returns the value of key in the mapping node m, or nil.
