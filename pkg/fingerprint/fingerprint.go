@@ -85,8 +85,8 @@ func (p *printer) noteChange(path string) error {
 	return nil
 }
 
-// noteIgnoreFile notes a change of the ignore file at path, if there is
-// one: it decides which files count even when it excludes itself.
+// noteIgnoreFile notes a change of an ignore file, if there is one (ok):
+// it decides which files count even when it excludes itself.
 func (p *printer) noteIgnoreFile(path string, ok bool) error {
 	if !ok {
 		return nil
@@ -137,11 +137,8 @@ func (p *printer) write(ctx context.Context, n *plan.Node) error {
 			if err != nil {
 				return fmt.Errorf("image %s: context %s: %w", img.Name, name, err)
 			}
-			ignore := filepath.Join(c.Path, ".dockerignore")
-			if _, err := os.Lstat(ignore); err == nil {
-				if err := p.noteChange(ignore); err != nil {
-					return err
-				}
+			if err := p.noteIgnoreFile(c.IgnoreFile()); err != nil {
+				return err
 			}
 			excludes = append(excludes, plan.ForgeFilesIn(c.Path, p.forgeFiles)...)
 			if err := p.hashTree(ctx, "named "+name, c.Path, excludes); err != nil {

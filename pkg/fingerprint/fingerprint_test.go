@@ -338,10 +338,12 @@ func TestSinceSeesFilesChangedDuringTheBuild(t *testing.T) {
 func TestSinceSeesIgnoreFilesAndLinkedDockerfiles(t *testing.T) {
 	dir := t.TempDir()
 	for name, content := range map[string]string{
-		"forge.hcl":         "image \"app\" {\n  context = \"app\"\n}\n",
-		"real/Dockerfile":   "FROM scratch\nCOPY . /app\n",
-		"app/main.py":       "print('hi')\n",
-		"app/.dockerignore": ".dockerignore\n",
+		"forge.hcl":            "image \"app\" {\n  context = \"app\"\n  contexts = { assets = \"assets\" }\n}\n",
+		"real/Dockerfile":      "FROM scratch\nCOPY . /app\n",
+		"app/main.py":          "print('hi')\n",
+		"app/.dockerignore":    ".dockerignore\n",
+		"assets/logo.svg":      "<svg/>\n",
+		"assets/.dockerignore": ".dockerignore\n",
 	} {
 		path := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -355,7 +357,7 @@ func TestSinceSeesIgnoreFilesAndLinkedDockerfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	app := appNode(t, dir)
-	for _, file := range []string{"app/.dockerignore", "real/Dockerfile"} {
+	for _, file := range []string{"app/.dockerignore", "assets/.dockerignore", "real/Dockerfile"} {
 		started := rewriteLater(t, filepath.Join(dir, file))
 		if fp, err := Since(t.Context(), app, nil, nil, started); err != nil || fp != "" {
 			t.Errorf("after rewriting %s, Since() = %q, %v; want no fingerprint", file, fp, err)

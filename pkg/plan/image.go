@@ -558,15 +558,25 @@ func (img *Image) IgnorePatterns() ([]string, error) {
 	return patterns, nil
 }
 
-// IgnorePatterns returns the patterns of the .dockerignore at the root of
-// a local named context, which the Dockerfile frontend applies to it, or
-// none when there is none. It fails when the file cannot be read.
-func (c NamedContext) IgnorePatterns() ([]string, error) {
+// IgnoreFile returns the .dockerignore at the root of a local named
+// context, which the Dockerfile frontend applies to it. It returns false
+// when there is none.
+func (c NamedContext) IgnoreFile() (string, bool) {
 	if c.Kind != ContextLocal {
-		return nil, nil
+		return "", false
 	}
 	path := filepath.Join(c.Path, ".dockerignore")
 	if _, err := os.Stat(path); err != nil {
+		return "", false
+	}
+	return path, true
+}
+
+// IgnorePatterns returns the patterns of the context's IgnoreFile, or none
+// when it has none. It fails when the file cannot be read.
+func (c NamedContext) IgnorePatterns() ([]string, error) {
+	path, ok := c.IgnoreFile()
+	if !ok {
 		return nil, nil
 	}
 	return readIgnoreFile(path)
