@@ -21,20 +21,17 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
-// ResponseTimeout bounds the wait for a registry's answer to one request,
-// so that a registry that accepts connections and never answers fails the
-// command instead of hanging it.
-const ResponseTimeout = 30 * time.Second
+// callTimeout bounds each call of this package. A call moves an image
+// manifest or configuration at most, never a layer, so a registry that
+// takes longer has stopped answering: the command fails instead of hanging.
+var callTimeout = 30 * time.Second
 
-var baseTransport = func() http.RoundTripper {
-	t := remote.DefaultTransport.(*http.Transport).Clone()
-	t.ResponseHeaderTimeout = ResponseTimeout
-	return t
-}()
-
-func options(ctx context.Context) []remote.Option {
+// options returns the registry client's options for one call, and the
+// function that ends the call's deadline.
+func options(ctx context.Context) ([]remote.Option, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain),
-		remote.WithTransport(httpsBeyondLoopback{baseTransport})}
+		remote.WithTransport(httpsBeyondLoopback{remote.DefaultTransport})}, cancel
 }
 
 // parse parses ref, marking a loopback registry as one reached over plain
@@ -85,7 +82,9 @@ func Digest(ctx context.Context, ref string) (digest.Digest, error) {
 	if err != nil {
 		return "", err
 	}
-	desc, err := remote.Head(r, options(ctx)...)
+	opts, done := options(ctx)
+	defer done()
+	desc, err := remote.Head(r, opts...)
 	if err != nil {
 		return "", fmt.Errorf("looking up %s: %w", ref, err)
 	}
@@ -126,11 +125,13 @@ func Tag(ctx context.Context, src string, dgst digest.Digest, dst string) error 
 	if tag.Context().Name() != pinned.Context().Name() {
 		return fmt.Errorf("cannot tag %s as %s: a tag names an image of its own repository", pinned, dst)
 	}
-	desc, err := remote.Get(pinned, options(ctx)...)
+	opts, done := options(ctx)
+	defer done()
+	desc, err := remote.Get(pinned, opts...)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", pinned, err)
 	}
-	if err := remote.Tag(tag, desc, options(ctx)...); err != nil {
+	if err := remote.Tag(tag, desc, opts...); err != nil {
 		return fmt.Errorf("tagging %s as %s: %w", pinned, dst, err)
 	}
 	return nil
@@ -145,10 +146,18 @@ func Platforms(ctx context.Context, ref string) (map[string]digest.Digest, error
 	if err != nil {
 		return nil, err
 	}
-	desc, err := remote.Get(r, options(ctx)...)
+	opts, done := options(ctx)
+	defer done()
+	desc, err := remote.Get(r, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", ref, err)
 	}
+	return platforms(desc, ref)
+}
+
+// platforms returns the platforms' manifests of desc, an index, as
+// Platforms does; none when desc is an image manifest.
+func platforms(desc *remote.Descriptor, ref string) (map[string]digest.Digest, error) {
 	out := map[string]digest.Digest{}
 	if !desc.MediaType.IsIndex() {
 		return out, nil
@@ -175,34 +184,32 @@ func Platforms(ctx context.Context, ref string) (map[string]digest.Digest, error
 // looked through when it holds one image besides attestations; with
 // several platforms there is no single configuration, and it returns "".
 func ConfigDigest(ctx context.Context, ref string) (digest.Digest, error) {
-	platforms, err := Platforms(ctx, ref)
-	if err != nil {
-		return "", err
-	}
-	switch len(platforms) {
-	case 0:
-	case 1:
-		r, err := parse(ref)
-		if err != nil {
-			return "", err
-		}
-		for _, d := range platforms {
-			ref = r.Context().Name() + "@" + d.String()
-		}
-	default:
-		return "", nil
-	}
 	r, err := parse(ref)
 	if err != nil {
 		return "", err
 	}
-	img, err := remote.Image(r, options(ctx)...)
+	opts, done := options(ctx)
+	defer done()
+	desc, err := remote.Get(r, opts...)
 	if err != nil {
 		return "", fmt.Errorf("reading %s: %w", ref, err)
 	}
-	name, err := img.ConfigName()
+	manifests, err := platforms(desc, ref)
+	if err != nil || len(manifests) > 1 {
+		return "", err
+	}
+	for _, d := range manifests {
+		if desc, err = remote.Get(r.Context().Digest(d.String()), opts...); err != nil {
+			return "", fmt.Errorf("reading %s@%s: %w", r.Context(), d, err)
+		}
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", ref, err)
+	}
+	config, err := img.ConfigName()
 	if err != nil {
 		return "", fmt.Errorf("reading the configuration of %s: %w", ref, err)
 	}
-	return digest.Digest(name.String()), nil
+	return digest.Digest(config.String()), nil
 }

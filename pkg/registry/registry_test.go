@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"io"
 	"log"
 	"net"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
@@ -119,9 +121,34 @@ func TestLoopbackRegistries(t *testing.T) {
 	}
 }
 
-func TestRegistryAnswersAreBounded(t *testing.T) {
-	if got := baseTransport.(*http.Transport).ResponseHeaderTimeout; got != ResponseTimeout {
-		t.Errorf("response timeout = %v, want %v", got, ResponseTimeout)
+// TestSilentRegistryFailsTheCall checks that a registry that accepts the
+// connection and never answers fails the call once its time is up.
+func TestSilentRegistryFailsTheCall(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+		}
+	}()
+	defer func(d time.Duration) { callTimeout = d }(callTimeout)
+	callTimeout = 200 * time.Millisecond
+	// A backstop, so that the test ends even if the call never would.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if _, err := Digest(ctx, ln.Addr().String()+"/app:1"); err == nil {
+		t.Fatal("Digest() from a silent registry = nil error, want one")
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("Digest() from a silent registry took %v, want about %v", elapsed, callTimeout)
 	}
 }
 
