@@ -414,7 +414,8 @@ func configDigest(ctx context.Context, r *buildkit.Result, opts *buildOptions) d
 		}
 		dgst, err := registry.ConfigDigest(ctx, named.Name()+"@"+r.Digest.String())
 		if err != nil {
-			fmt.Fprintf(opts.stderr, "warning: %s: configuration digest not recorded: %v\n", r.Node.Name, err)
+			fmt.Fprintf(opts.stderr, "warning: %s: configuration digest not recorded: %v\n",
+				r.Node.Name, err)
 		}
 		return dgst
 	}
@@ -467,9 +468,9 @@ func checkOutputs(g *plan.Graph, opts *buildOptions) error {
 	}
 	for _, n := range exported {
 		if len(n.Image.Platforms) > 1 {
-			return &usageError{fmt.Errorf("--load: image %s is built for %d platforms, and an engine "+
-				"loads one: pick one with --set %s.platforms=PLATFORM, or --push", n.Name,
-				len(n.Image.Platforms), n.Name)}
+			return &usageError{fmt.Errorf("--load: image %s is built for %d platforms, and an "+
+				"engine loads one: pick one with --set %s.platforms=PLATFORM, or --push",
+				n.Name, len(n.Image.Platforms), n.Name)}
 		}
 	}
 	return nil

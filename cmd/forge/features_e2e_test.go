@@ -683,11 +683,13 @@ func TestLoadWithProvenanceIsSkippedWhenUnchanged(t *testing.T) {
 		cmd.Run()
 	})
 	for i := range 2 {
-		if res := e.forge("build", "-f", file, "--load=podman", "--provenance=min", "--progress", "quiet"); res.code != 0 {
+		res := e.forge("build", "-f", file, "--load=podman", "--provenance=min", "--progress", "quiet")
+		if res.code != 0 {
 			t.Fatalf("forge build %d --load --provenance: exit %d\n%s", i+1, res.code, res.stderr)
 		}
 	}
-	if art := readManifestFile(t, filepath.Join(project, manifest.DefaultName)).Artifacts["app"]; art.ConfigDigest == "" {
+	art := readManifestFile(t, filepath.Join(project, manifest.DefaultName)).Artifacts["app"]
+	if art.ConfigDigest == "" {
 		t.Errorf("the manifest records no configuration digest: %+v", art)
 	}
 	checkSolves(t, e, 1)

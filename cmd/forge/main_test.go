@@ -70,7 +70,8 @@ func TestWrongArgumentsAreUsageErrors(t *testing.T) {
 			var stdout, stderr strings.Builder
 			code := run(tt.args, &stdout, &stderr)
 			if out := stdout.String() + stderr.String(); code != tt.code || !strings.Contains(out, tt.want) {
-				t.Errorf("forge %s: exit %d, want %d with %q\n%s", strings.Join(tt.args, " "), code, tt.code, tt.want, out)
+				t.Errorf("forge %s: exit %d, want %d with %q\n%s",
+					strings.Join(tt.args, " "), code, tt.code, tt.want, out)
 			}
 		})
 	}

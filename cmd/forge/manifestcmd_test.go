@@ -12,7 +12,8 @@ import (
 func TestManifestValidateAndShow(t *testing.T) {
 	digest := "sha256:" + strings.Repeat("3", 64)
 	valid := `{"version": 1, "config": "forge.hcl",
-  "artifacts": {"app": {"images": ["app"], "tags": ["app:1"], "digest": "` + digest + `", "key": "` + digest + `", "pushed": true,
+  "artifacts": {"app": {"images": ["app"], "tags": ["app:1"], "pushed": true,
+    "digest": "` + digest + `", "key": "` + digest + `",
     "inputs": {"context": "."}}},
   "services": {"web": {"artifact": "app", "image": "app:1@` + digest + `", "secretEnv": ["API_TOKEN"]}}}`
 	dir := writeProject(t, map[string]string{

@@ -117,7 +117,8 @@ func releaseTargets(m *manifest.Manifest, images []string) ([]string, error) {
 			}
 		}
 		if len(names) == 0 {
-			return nil, &usageError{errors.New("the manifest records no pushed image; build with --push first")}
+			return nil, &usageError{errors.New(
+				"the manifest records no pushed image; build with --push first")}
 		}
 		sort.Strings(names)
 		return names, nil
@@ -129,7 +130,8 @@ func releaseTargets(m *manifest.Manifest, images []string) ([]string, error) {
 			return nil, &usageError{fmt.Errorf("the manifest records no image %q", image)}
 		}
 		if !m.Artifacts[name].Pushed {
-			return nil, &usageError{fmt.Errorf("image %s was not pushed; build it with --push first", image)}
+			return nil, &usageError{fmt.Errorf(
+				"image %s was not pushed; build it with --push first", image)}
 		}
 		names = append(names, name)
 	}
@@ -177,7 +179,8 @@ func checkMoves(ctx context.Context, plan []*tagging, force bool) error {
 		}
 	}
 	if len(taken) > 0 && !force {
-		return fmt.Errorf("no tag moved: %s; release with --force to move them", strings.Join(taken, "; "))
+		return fmt.Errorf("no tag moved: %s; release with --force to move them",
+			strings.Join(taken, "; "))
 	}
 	return nil
 }
@@ -213,8 +216,9 @@ func releasePlan(m *manifest.Manifest, names, tags []string) ([]*tagging, error)
 				case prev.digest == art.Digest:
 					prev.images = append(prev.images, name)
 				default:
-					return nil, &usageError{fmt.Errorf("release would point %s at both %s (%s) and %s (%s), "+
-						"which were pushed to the same repository; release one of them: forge release --tag %s IMAGE",
+					return nil, &usageError{fmt.Errorf("release would point %s at both "+
+						"%s (%s) and %s (%s), which were pushed to the same repository; "+
+						"release one of them: forge release --tag %s IMAGE",
 						dst, prev.images[0], prev.digest, name, art.Digest, tag)}
 				}
 			}
@@ -234,7 +238,7 @@ func promote(ctx context.Context, m *manifest.Manifest, plan []*tagging) ([]prom
 		}
 		for _, name := range t.images {
 			art := m.Artifacts[name]
-			if !slices.ContainsFunc(art.Promotions, func(p manifest.Promotion) bool { return p.Tag == t.dst }) {
+			if !promoted(art, t.dst) {
 				art.Promotions = append(art.Promotions, manifest.Promotion{Tag: t.dst, At: now})
 			}
 			done = append(done, promotion{Image: name, Tag: t.dst, Digest: t.digest})
@@ -293,11 +297,15 @@ func recordPromotions(cur, released *manifest.Manifest, done []promotion) []prom
 			continue
 		}
 		for _, pr := range released.Artifacts[p.Image].Promotions {
-			if pr.Tag == p.Tag && !slices.ContainsFunc(art.Promotions,
-				func(have manifest.Promotion) bool { return have.Tag == pr.Tag }) {
+			if pr.Tag == p.Tag && !promoted(art, pr.Tag) {
 				art.Promotions = append(art.Promotions, pr)
 			}
 		}
 	}
 	return dropped
+}
+
+// promoted reports whether art records a promotion to tag.
+func promoted(art *manifest.Artifact, tag string) bool {
+	return slices.ContainsFunc(art.Promotions, func(p manifest.Promotion) bool { return p.Tag == tag })
 }

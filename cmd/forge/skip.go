@@ -233,9 +233,10 @@ func addsRemote(img *plan.Image) bool {
 		return false
 	}
 	for _, inst := range result.AST.Children {
-		if !strings.EqualFold(inst.Value, "add") || slices.ContainsFunc(inst.Flags, func(f string) bool {
+		pinned := slices.ContainsFunc(inst.Flags, func(f string) bool {
 			return strings.HasPrefix(f, "--checksum=")
-		}) {
+		})
+		if !strings.EqualFold(inst.Value, "add") || pinned {
 			continue
 		}
 		var args []string

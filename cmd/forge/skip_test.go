@@ -95,7 +95,11 @@ image "adds_git" {
   dockerfile_inline = "FROM scratch\nADD [\"git@github.com:org/repo.git\", \"/src\"]\n"
 }
 image "adds_pinned" {
-  dockerfile_inline = "FROM scratch\nADD --checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d https://example.com/x /x\n"
+  dockerfile_inline = <<-EOF
+    FROM scratch
+    ADD --checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d \
+      https://example.com/x /x
+  EOF
 }
 `,
 		"Dockerfile": "FROM scratch\n",

@@ -94,9 +94,9 @@ func (l *Local) Start(ctx context.Context) (Status, error) {
 	if l.answers(ctx, ConnectProbe) {
 		// Not this builder's daemon, or one whose pid file is gone:
 		// replacing its socket would orphan it, mid-build perhaps.
-		return Status{}, fmt.Errorf("a BuildKit daemon this builder did not start (%s names none) answers "+
-			"on %s; stop it, or give this builder a socket of its own by setting XDG_RUNTIME_DIR",
-			l.Paths.PIDFile, l.Paths.Socket)
+		return Status{}, fmt.Errorf("a BuildKit daemon this builder did not start (%s names none) "+
+			"answers on %s; stop it, or give this builder a socket of its own by setting "+
+			"XDG_RUNTIME_DIR", l.Paths.PIDFile, l.Paths.Socket)
 	}
 	bin, err := l.prepare()
 	if err != nil {

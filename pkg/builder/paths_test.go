@@ -119,7 +119,8 @@ type workerLister struct {
 	controlapi.UnimplementedControlServer
 }
 
-func (workerLister) ListWorkers(context.Context, *controlapi.ListWorkersRequest) (*controlapi.ListWorkersResponse, error) {
+func (workerLister) ListWorkers(context.Context,
+	*controlapi.ListWorkersRequest) (*controlapi.ListWorkersResponse, error) {
 	return &controlapi.ListWorkersResponse{}, nil
 }
 

@@ -55,7 +55,8 @@ func (c *Client) Build(ctx context.Context, g *plan.Graph, opts Options) (map[st
 				// the build with its trace instead of killing the
 				// process mid-write.
 				if p := recover(); p != nil {
-					err = fmt.Errorf("building image %s: internal error: %v\n%s", n.Name, p, debug.Stack())
+					err = fmt.Errorf("building image %s: internal error: %v\n%s",
+						n.Name, p, debug.Stack())
 				}
 			}()
 			if err := waitFor(ctx, n.Deps, done); err != nil {

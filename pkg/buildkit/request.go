@@ -321,7 +321,8 @@ func (r *request) exportEntries(n *plan.Node, out Outputs) ([]client.ExportEntry
 
 // fileExport returns the export of f for n. uncompressed says that the
 // image the build exports besides is a tarball of uncompressed layers.
-func (r *request) fileExport(n *plan.Node, f *FileOutput, uncompressed bool) (client.ExportEntry, error) {
+func (r *request) fileExport(n *plan.Node, f *FileOutput,
+	uncompressed bool) (client.ExportEntry, error) {
 	dest := strings.ReplaceAll(f.Dest, "{image}", n.Name)
 	attrs := map[string]string{"name": strings.Join(n.Image.Tags, ",")}
 	for k, v := range n.Image.Annotations {

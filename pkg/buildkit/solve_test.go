@@ -447,7 +447,8 @@ func TestGHACacheTakesTheRunnersService(t *testing.T) {
 	reg := plan.Cache{Type: "registry", Attrs: map[string]string{"ref": "r/cache"}}
 	got := caches([]plan.Cache{plain, own, reg})
 	want := []map[string]string{
-		{"scope": "app", "token": "runner-token", "url": "https://cache.example/", "url_v2": "https://results.example/"},
+		{"scope": "app", "token": "runner-token",
+			"url": "https://cache.example/", "url_v2": "https://results.example/"},
 		{"token": "mine", "url": "https://mine.example/", "url_v2": "https://results.example/"},
 		{"ref": "r/cache"},
 	}

@@ -116,7 +116,8 @@ func TestRules(t *testing.T) {
 		files: map[string]string{
 			"forge.hcl": "image \"app\" {}\nservice \"web\" {\n  image = image.app\n" +
 				"  env = { DATABASE_URL = \"postgres://db/app\" }\n}\n",
-			"Dockerfile": "FROM scratch AS base\nARG DATABASE_URL\nFROM base\nRUN echo $DATABASE_URL > /db\nUSER appuser\n",
+			"Dockerfile": "FROM scratch AS base\nARG DATABASE_URL\n" +
+				"FROM base\nRUN echo $DATABASE_URL > /db\nUSER appuser\n",
 		},
 		want: []short{{RuntimeEnvInBuild, "Dockerfile:4:1"}},
 	}, {
@@ -133,7 +134,8 @@ func TestRules(t *testing.T) {
 		files: map[string]string{
 			"forge.hcl": "image \"app\" {}\nservice \"web\" {\n  image = image.app\n" +
 				"  env = { DATABASE_URL = \"postgres://db/app\" }\n}\n",
-			"Dockerfile": "FROM scratch AS base\nENV DATABASE_URL=sqlite://\nFROM base\nRUN echo $DATABASE_URL > /db\nUSER appuser\n",
+			"Dockerfile": "FROM scratch AS base\nENV DATABASE_URL=sqlite://\n" +
+				"FROM base\nRUN echo $DATABASE_URL > /db\nUSER appuser\n",
 		},
 	}, {
 		name: "near miss: the service sets variables every build has",
@@ -159,7 +161,8 @@ func TestRules(t *testing.T) {
 	}, {
 		name: "FROM names its stage through an ARG the image sets",
 		files: map[string]string{
-			"forge.hcl": "image \"app\" {\n  args = { VARIANT = \"dev\" }\n}\nservice \"web\" {\n  image = image.app\n}\n",
+			"forge.hcl": "image \"app\" {\n  args = { VARIANT = \"dev\" }\n}\n" +
+				"service \"web\" {\n  image = image.app\n}\n",
 			"Dockerfile": "ARG VARIANT=prod\nFROM scratch AS base-prod\nUSER appuser\n" +
 				"FROM scratch AS base-dev\nFROM base-${VARIANT}\nCOPY . /app\n",
 		},
@@ -218,7 +221,8 @@ func TestRules(t *testing.T) {
 		name: "a directive inside a heredoc is the script's comment",
 		files: map[string]string{
 			"forge.hcl": "image \"app\" {}\n",
-			"Dockerfile": "# syntax=docker/dockerfile:1\nFROM scratch\nRUN <<EOF\n# forge:ignore=runtime-step-in-build\n" +
+			"Dockerfile": "# syntax=docker/dockerfile:1\nFROM scratch\n" +
+				"RUN <<EOF\n# forge:ignore=runtime-step-in-build\n" +
 				"echo hi\nEOF\nRUN python3 manage.py migrate\nUSER appuser\n",
 		},
 		want: []short{{RuntimeStepInBuild, "Dockerfile:7:1"}},

@@ -153,9 +153,9 @@ func expandBaseNames(stages []instructions.Stage, metaArgs []instructions.ArgCom
 			}
 		}
 	}
-	lex := shell.NewLex(escape)
+	lex, vars := shell.NewLex(escape), shell.EnvsFromSlice(env)
 	for i := range stages {
-		if name, _, err := lex.ProcessWord(stages[i].BaseName, shell.EnvsFromSlice(env)); err == nil {
+		if name, _, err := lex.ProcessWord(stages[i].BaseName, vars); err == nil {
 			stages[i].BaseName = name
 		}
 	}

@@ -92,5 +92,6 @@ func wordText(w *syntax.Word) string {
 // have the word migrate; "/usr/local/bin/migrate.sh" and
 // "golang-migrate/migrate/v4" do not.
 func hasWord(s, word string) bool {
-	return regexp.MustCompile(`(^|[\s;&|(/"'])` + regexp.QuoteMeta(word) + `($|[\s;&|)"'])`).MatchString(s)
+	pattern := `(^|[\s;&|(/"'])` + regexp.QuoteMeta(word) + `($|[\s;&|)"'])`
+	return regexp.MustCompile(pattern).MatchString(s)
 }

@@ -130,8 +130,8 @@ func runnable(m *manifest.Manifest) error {
 		svc := m.Services[name]
 		for _, dep := range svc.DependsOn {
 			if m.Services[dep] == nil {
-				problems = append(problems, fmt.Sprintf("service %s depends on %s, which the manifest does "+
-					"not record: build it too (forge build %s)", name, dep, dep))
+				problems = append(problems, fmt.Sprintf("service %s depends on %s, which the "+
+					"manifest does not record: build it too (forge build %s)", name, dep, dep))
 			}
 		}
 		problems = append(problems, unplaced("service", name, svc.Artifact, m)...)
@@ -152,10 +152,11 @@ func unplaced(kind, name, artifact string, m *manifest.Manifest) []string {
 	art := m.Artifacts[artifact]
 	switch {
 	case art == nil:
-		return []string{fmt.Sprintf("%s %s runs image %s, which the manifest does not record", kind, name, artifact)}
+		return []string{fmt.Sprintf("%s %s runs image %s, which the manifest does not record",
+			kind, name, artifact)}
 	case !art.Pushed && art.Loaded == "":
-		return []string{fmt.Sprintf("%s %s runs image %s, which was neither pushed nor loaded: build it "+
-			"with --push or --load", kind, name, artifact)}
+		return []string{fmt.Sprintf("%s %s runs image %s, which was neither pushed nor loaded: "+
+			"build it with --push or --load", kind, name, artifact)}
 	}
 	return nil
 }

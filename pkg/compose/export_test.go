@@ -157,7 +157,8 @@ func TestExportRefusesWhatCannotRun(t *testing.T) {
 	web := m.Services["web"]
 	web.DependsOn = append(web.DependsOn, "queue")
 	_, err := Export(t.Context(), m, opts)
-	for _, want := range []string{"depends on queue", "service web runs image " + web.Artifact + ", which was neither"} {
+	unplaced := "service web runs image " + web.Artifact + ", which was neither"
+	for _, want := range []string{"depends on queue", unplaced} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Export() = %v, want an error saying %q", err, want)
 		}

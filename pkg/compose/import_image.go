@@ -27,7 +27,8 @@ func (im *importer) imageBlock(g *buildGroup) block {
 	blk := block{kind: "image", name: g.name}
 	blk.addString("context", im.literal(first, "build.context", im.contextPath(first, b)))
 	if b.DockerfileInline != "" {
-		blk.add("dockerfile_inline", heredoc(im.literal(first, "build.dockerfile_inline", b.DockerfileInline)))
+		inline := im.literal(first, "build.dockerfile_inline", b.DockerfileInline)
+		blk.add("dockerfile_inline", heredoc(inline))
 	} else if b.Dockerfile != "" && b.Dockerfile != "Dockerfile" {
 		blk.addString("dockerfile", im.literal(first, "build.dockerfile", b.Dockerfile))
 	}
@@ -99,7 +100,8 @@ func (im *importer) args(g *buildGroup) hclwrite.Tokens {
 		if plan.LooksSecret(name) {
 			im.report(first, key, "looks like a secret: "+secretArgAdvice)
 		}
-		entries = append(entries, objectEntry{key: name, value: stringTokens(im.literal(first, key, *value))})
+		tokens := stringTokens(im.literal(first, key, *value))
+		entries = append(entries, objectEntry{key: name, value: tokens})
 	}
 	return objectTokens(entries, false)
 }
@@ -118,7 +120,8 @@ func secretArgHint(name string) string {
 func (im *importer) stringMap(service, key string, m map[string]string) hclwrite.Tokens {
 	var entries []objectEntry
 	for _, name := range slices.Sorted(maps.Keys(m)) {
-		entries = append(entries, objectEntry{key: name, value: stringTokens(im.literal(service, key+"."+name, m[name]))})
+		tokens := stringTokens(im.literal(service, key+"."+name, m[name]))
+		entries = append(entries, objectEntry{key: name, value: tokens})
 	}
 	return objectTokens(entries, false)
 }
@@ -170,7 +173,8 @@ func (im *importer) contextValue(service, key, value string) hclwrite.Tokens {
 		im.report(service, key, "%s does not name a service with a build section: left out", value)
 		return nil
 	case strings.HasPrefix(value, "oci-layout://"):
-		return stringTokens("oci-layout://" + im.layoutPath(strings.TrimPrefix(value, "oci-layout://")))
+		spec := strings.TrimPrefix(value, "oci-layout://")
+		return stringTokens("oci-layout://" + im.layoutPath(spec))
 	case isRemote(value):
 		return stringTokens(value)
 	}

@@ -74,7 +74,8 @@ func (im *importer) environment(svc types.ServiceConfig) (env, secret hclwrite.T
 				im.report(svc.Name, key, "looks like a secret but has a value, which forge writes "+
 					"into forge.hcl and the manifest: move it to secret_env")
 			}
-			entries = append(entries, objectEntry{key: name, value: stringTokens(im.literal(svc.Name, key, *value))})
+			tokens := stringTokens(im.literal(svc.Name, key, *value))
+			entries = append(entries, objectEntry{key: name, value: tokens})
 		}
 	}
 	return objectTokens(entries, false), stringList(names)
@@ -214,7 +215,8 @@ func (im *importer) dependsOn(svc types.ServiceConfig) hclwrite.Tokens {
 				dep.Condition, name)
 		}
 		if !dep.Required {
-			im.report(svc.Name, key, "required: false is not carried over: forge always starts %s first", name)
+			im.report(svc.Name, key, "required: false is not carried over: forge always starts %s "+
+				"first", name)
 		}
 		if dep.Restart {
 			im.report(svc.Name, key, "restart: true is not carried over: forge does not restart %s "+

@@ -619,7 +619,8 @@ func TestImportDropsVariableKeys(t *testing.T) {
 		keys = append(keys, p.Key)
 	}
 	slices.Sort(keys)
-	if want := []string{"build.no_cache", "build.shm_size", "cpus", "healthcheck", "mem_limit"}; !slices.Equal(keys, want) {
+	want := []string{"build.no_cache", "build.shm_size", "cpus", "healthcheck", "mem_limit"}
+	if !slices.Equal(keys, want) {
 		t.Errorf("problems on %v, want %v", keys, want)
 	}
 }

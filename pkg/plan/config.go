@@ -181,7 +181,8 @@ func (l *loader) parseFile(path string) (*hcl.File, hcl.Diagnostics) {
 func (l *loader) parseSource(src []byte, path string) (*hcl.File, hcl.Diagnostics) {
 	if len(src) > MaxFileSize {
 		return nil, hcl.Diagnostics{flagError("Configuration file too large",
-			fmt.Sprintf("%s holds %d bytes; forge reads files of up to %d.", path, len(src), MaxFileSize))}
+			fmt.Sprintf("%s holds %d bytes; forge reads files of up to %d.",
+				path, len(src), MaxFileSize))}
 	}
 	if d := checkNesting(src, path); d != nil {
 		return nil, hcl.Diagnostics{d}

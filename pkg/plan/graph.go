@@ -344,7 +344,8 @@ func unionCaches(a, b []Cache) []Cache {
 	out := slices.Clone(a)
 	for _, c := range b {
 		// Compared whole: String redacts credentials, which may differ.
-		if !slices.ContainsFunc(out, func(o Cache) bool { return o.Type == c.Type && maps.Equal(o.Attrs, c.Attrs) }) {
+		same := func(o Cache) bool { return o.Type == c.Type && maps.Equal(o.Attrs, c.Attrs) }
+		if !slices.ContainsFunc(out, same) {
 			out = append(out, c)
 		}
 	}

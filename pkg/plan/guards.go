@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
@@ -112,7 +113,7 @@ func checkFormat(args []cty.Value) error {
 			continue
 		}
 		i++
-		for i < len(spec) && (spec[i] == '+' || spec[i] == '-' || spec[i] == '#' || spec[i] == ' ' || spec[i] == '0') {
+		for i < len(spec) && strings.IndexByte("+-# 0", spec[i]) >= 0 {
 			i++
 		}
 		for _, part := range []string{"width", "precision"} {

@@ -276,7 +276,8 @@ var portSpec = regexp.MustCompile(`^(?:(?:(\[[0-9a-fA-F:]+\]|[0-9.]+):)?(\d+(?:-
 func (d *runDecoder) ports() []string {
 	ports := d.list("ports")
 	for i, p := range ports {
-		if m := portSpec.FindStringSubmatch(p); m != nil && validIP(m[1]) && validPorts(m[2]) && validPorts(m[3]) {
+		m := portSpec.FindStringSubmatch(p)
+		if m != nil && validIP(m[1]) && validPorts(m[2]) && validPorts(m[3]) {
 			continue
 		}
 		d.add(hcl.Diagnostics{{
